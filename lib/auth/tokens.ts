@@ -1,0 +1,54 @@
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JSONWebKeySet } from 'jose';
+import { SIGNING_ALG, type SigningKey } from './keys';
+
+/** Issuer and audience of the tokens the users service gives to people. */
+export const USER_TOKEN = { issuer: 'commerce/users', audience: 'commerce/api', ttl: '1h' } as const;
+/** Issuer prefix and lifetime of the tokens services give each other. */
+export const SERVICE_TOKEN = { issuerPrefix: 'commerce/', ttl: '60s' } as const;
+
+export async function signToken(
+  key: SigningKey,
+  claims: JWTPayload & { sub: string },
+  options: { issuer: string; audience: string; ttl: string },
+): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: SIGNING_ALG, kid: key.publicJwk.kid })
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setIssuedAt()
+    .setExpirationTime(options.ttl)
+    .sign(key.privateKey);
+}
+
+export type TokenVerifier = (token: string) => Promise<JWTPayload>;
+
+/** Why a token was refused: the caller's fault (`invalid`) or ours (`unavailable`, keys unreachable). */
+export class TokenError extends Error {
+  constructor(
+    readonly reason: 'invalid' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Verifies tokens against a JWKS (remote URL, cached by jose, or a local key set). */
+export function createTokenVerifier(options: { jwks: URL | JSONWebKeySet; issuer: string; audience: string }): TokenVerifier {
+  const keys = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks, { timeoutDuration: 3000 }) : createLocalJWKSet(options.jwks);
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: [SIGNING_ALG],
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new TokenError('invalid', 'The token has expired: sign in again.');
+      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+        throw new TokenError('unavailable', 'Token keys are unreachable right now; try again shortly.');
+      }
+      throw new TokenError('invalid', 'The token is not valid: sign in again to get a new one.');
+    }
+  };
+}

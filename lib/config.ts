@@ -1,0 +1,71 @@
+import { databaseUrlFor, serviceDataDir, type ServiceName } from './db/url';
+
+type Env = Record<string, string | undefined>;
+
+/** Thrown at start-up for a setting that cannot work; the message names the variable. */
+export class ConfigError extends Error {}
+
+export const DEFAULT_PORTS = { router: 4000, users: 4001, products: 4002, orders: 4003 } as const;
+
+export function readPort(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${name} must be a port number between 0 and 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+export function readUrl(env: Env, name: string, fallback: string): URL {
+  const raw = env[name] || fallback;
+  try {
+    return new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL such as ${fallback}, got "${raw}"`);
+  }
+}
+
+export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** Where each subgraph serves GraphQL; the router and other services reach it there. */
+export function subgraphUrl(env: Env, service: ServiceName): URL {
+  const port = readPort(env, `${service.toUpperCase()}_PORT`, DEFAULT_PORTS[service]);
+  return readUrl(env, `${service.toUpperCase()}_URL`, `http://localhost:${port}/graphql`);
+}
+
+/** A service's JWKS, served by the service itself next to its GraphQL endpoint. */
+export function jwksUrlOf(env: Env, service: ServiceName): URL {
+  return readUrl(env, `${service.toUpperCase()}_JWKS_URL`, new URL('/.well-known/jwks.json', subgraphUrl(env, service)).href);
+}
+
+/** Settings every subgraph shares. */
+export interface ServiceConfig {
+  service: ServiceName;
+  production: boolean;
+  port: number;
+  dataDir: string;
+  databaseUrl: string;
+  /** Seed demo data into an empty database (`npm start` turns it on). @default false */
+  seedDemoData: boolean;
+  /** Where user tokens' signing keys are published (the users service). */
+  usersJwksUrl: URL;
+}
+
+export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
+  return {
+    service,
+    production: env.NODE_ENV === 'production',
+    port: readPort(env, `${service.toUpperCase()}_PORT`, DEFAULT_PORTS[service]),
+    dataDir: serviceDataDir(service, env),
+    databaseUrl: databaseUrlFor(service, env),
+    seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', false),
+    usersJwksUrl: jwksUrlOf(env, 'users'),
+  };
+}

@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { applyMigrations, pendingMigrations } from '../../tools/prisma-engine';
+import { PROJECT_ROOT } from '../paths';
+import { countStatements, StatementCounter } from './counting';
+import { lockDataDir } from './lock';
+import { parseDatabaseUrl, type ServiceName } from './url';
+
+/** A service's own database, whichever kind it is; hand `adapter` to that service's PrismaClient. */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly adapter: SqlDriverAdapterFactory;
+  readonly statements: StatementCounter;
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Resolves when the database answers and every migration is applied; rejects saying why not. */
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function migrationsDirOf(service: ServiceName): string {
+  return path.join(PROJECT_ROOT, 'prisma', service, 'migrations');
+}
+
+/**
+ * Opens the database at `url` for `service`: PostgreSQL through `pg`, or the embedded PGlite
+ * database, locked so that no second process can open it.
+ */
+export async function openDatabase(service: ServiceName, url: string): Promise<Database> {
+  const target = parseDatabaseUrl(url);
+  const statements = new StatementCounter();
+  const migrations = {
+    migrationsDir: migrationsDirOf(service),
+    schemaPath: path.join(PROJECT_ROOT, 'prisma', service, 'schema.prisma'),
+  };
+  let factory: SqlDriverAdapterFactory;
+  let closeDriver: () => Promise<void>;
+  if (target.kind === 'pglite') {
+    const release = lockDataDir(target.dir, `${service} service`);
+    try {
+      const pglite = await PGlite.create(target.dir);
+      factory = new PrismaPGlite(pglite);
+      closeDriver = async () => {
+        try {
+          await pglite.close();
+        } finally {
+          release();
+        }
+      };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  } else {
+    factory = new PrismaPg({ connectionString: target.url, max: Number(process.env.DATABASE_POOL_SIZE) || 10 });
+    closeDriver = async () => {};
+  }
+  const adapter = countStatements(factory, statements);
+  return {
+    kind: target.kind,
+    adapter,
+    statements,
+    migrate: async () => (await applyMigrations({ adapterFactory: factory, ...migrations })).applied,
+    checkReady: async () => {
+      const pending = await pendingMigrations({ adapterFactory: factory, migrationsDir: migrations.migrationsDir });
+      if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
+    },
+    close: closeDriver,
+  };
+}

@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { DEFAULT_PORTS, jwksUrlOf, readPort, subgraphUrl } from '../lib/config';
+import { SERVICES, type ServiceName } from '../lib/db/url';
+import { SUPERGRAPH_FILE } from './compose';
+
+export interface RouterConfig {
+  production: boolean;
+  port: number;
+  /** The supergraph schema to serve (`SUPERGRAPH_PATH`). @default router/supergraph.graphql */
+  supergraphPath: string;
+  /** Where each subgraph is reached, overriding the URLs in the supergraph file. */
+  subgraphUrls: Record<ServiceName, URL>;
+  usersJwksUrl: URL;
+}
+
+export function loadRouterConfig(env: Record<string, string | undefined> = process.env): RouterConfig {
+  return {
+    production: env.NODE_ENV === 'production',
+    port: readPort(env, 'ROUTER_PORT', DEFAULT_PORTS.router),
+    supergraphPath: env.SUPERGRAPH_PATH ? path.resolve(env.SUPERGRAPH_PATH) : SUPERGRAPH_FILE,
+    subgraphUrls: Object.fromEntries(SERVICES.map((name) => [name, subgraphUrl(env, name)])) as Record<ServiceName, URL>,
+    usersJwksUrl: jwksUrlOf(env, 'users'),
+  };
+}

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { createTokenVerifier, USER_TOKEN } from '../lib/auth/tokens';
+import { bearerToken, viewerFromAuthorization } from '../lib/auth/viewer';
+import { ConfigError } from '../lib/config';
+import { createLogger } from '../lib/log';
+import type { ServiceDefinition } from '../lib/server';
+import type { RouterConfig } from './config';
+
+/** What the router knows of a request: the caller's credentials, passed on to every subgraph. */
+export interface RouterContext {
+  authorization?: string;
+}
+
+/**
+ * The router: an Apollo Gateway over a static supergraph file. It checks the caller's token at the
+ * edge (a bad token is refused before any subgraph is called) and forwards the Authorization
+ * header, because every subgraph verifies it again for itself.
+ */
+export function buildRouter(config: RouterConfig): ServiceDefinition<RouterContext> {
+  if (!fs.existsSync(config.supergraphPath)) {
+    throw new ConfigError(`SUPERGRAPH_PATH: no file at ${config.supergraphPath} (run "npm run compose" to create it)`);
+  }
+  const log = createLogger('router');
+  const urls = config.subgraphUrls as Record<string, URL>;
+  const gateway = new ApolloGateway({
+    supergraphSdl: fs.readFileSync(config.supergraphPath, 'utf8'),
+    buildService: ({ name, url }) =>
+      new RemoteGraphQLDataSource<RouterContext>({
+        url: urls[name]?.href ?? url,
+        willSendRequest({ request, context }) {
+          if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+        },
+      }),
+  });
+  const verify = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
+  return {
+    name: 'router',
+    log,
+    production: config.production,
+    graph: { gateway },
+    context: async ({ headers }) => {
+      await viewerFromAuthorization(headers.authorization, verify);
+      return bearerToken(headers.authorization) ? { authorization: headers.authorization } : {};
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { ConfigError, loadServiceConfig, subgraphUrl, type ServiceConfig } from '../../lib/config';
+
+export interface OrdersConfig extends ServiceConfig {
+  /** Base URL of the products service's internal stock API (`PRODUCTS_INTERNAL_URL`). @default origin of PRODUCTS_URL */
+  productsInternalUrl: URL;
+  /** PKCS#8 PEM of the key this service signs its service tokens with (`SERVICE_PRIVATE_KEY`); else kept in the data dir. */
+  servicePrivateKey?: string;
+  serviceKeyFile: string;
+}
+
+export function loadOrdersConfig(env: Record<string, string | undefined> = process.env): OrdersConfig {
+  const base = loadServiceConfig('orders', env);
+  if (base.production && !env.SERVICE_PRIVATE_KEY) {
+    throw new ConfigError('SERVICE_PRIVATE_KEY must be set in production (an Ed25519 private key in PKCS#8 PEM).');
+  }
+  const productsInternalUrl = env.PRODUCTS_INTERNAL_URL ? new URL(env.PRODUCTS_INTERNAL_URL) : new URL('/', subgraphUrl(env, 'products'));
+  return {
+    ...base,
+    productsInternalUrl,
+    servicePrivateKey: env.SERVICE_PRIVATE_KEY,
+    serviceKeyFile: path.join(base.dataDir, 'service-signing-key.pem'),
+  };
+}

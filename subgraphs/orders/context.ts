@@ -1,0 +1,24 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TokenVerifier } from '../../lib/auth/tokens';
+import { viewerFromAuthorization, type Viewer } from '../../lib/auth/viewer';
+import type { Logger } from '../../lib/log';
+import { createOrderLoaders, type OrderLoaders, type OrdersStore } from './data';
+import type { ProductsClient } from './products-client';
+
+export interface OrdersContext {
+  viewer: Viewer | null;
+  store: OrdersStore;
+  products: ProductsClient;
+  orders: OrderLoaders;
+  log: Logger;
+}
+
+export function createContextFactory(deps: { store: OrdersStore; products: ProductsClient; verify: TokenVerifier; log: Logger }) {
+  return async ({ headers }: { headers: IncomingHttpHeaders }): Promise<OrdersContext> => ({
+    viewer: await viewerFromAuthorization(headers.authorization, deps.verify),
+    store: deps.store,
+    products: deps.products,
+    orders: createOrderLoaders(deps.store),
+    log: deps.log,
+  });
+}

@@ -1,0 +1,39 @@
+import { jwksRoute, loadSigningKey } from '../../lib/auth/keys';
+import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
+import type { Database } from '../../lib/db/database';
+import { createLogger } from '../../lib/log';
+import type { ServiceDefinition } from '../../lib/server';
+import { loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import type { OrdersConfig } from './config';
+import { createContextFactory, type OrdersContext } from './context';
+import { OrdersStore } from './data';
+import { ProductsClient } from './products-client';
+import { resolvers } from './resolvers';
+
+/** Opens the orders database (migrating it), loads the service key and describes the service. */
+export async function buildOrdersService(config: OrdersConfig): Promise<ServiceDefinition<OrdersContext> & { database: Database }> {
+  const log = createLogger('orders');
+  const serviceKey = await loadSigningKey({ pem: config.servicePrivateKey, file: config.serviceKeyFile });
+  const database = await openServiceDatabase(config, log);
+  const store = new OrdersStore(database);
+  return {
+    name: 'orders',
+    log,
+    production: config.production,
+    database,
+    graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
+    context: createContextFactory({
+      store,
+      products: new ProductsClient(config.productsInternalUrl, serviceKey),
+      verify: createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN }),
+      log,
+    }),
+    checkReady: () => database.checkReady(),
+    // Products checks our service tokens against this key set.
+    routes: [jwksRoute(serviceKey)],
+    close: async () => {
+      await store.prisma.$disconnect();
+      await database.close();
+    },
+  };
+}

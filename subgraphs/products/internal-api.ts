@@ -1,0 +1,85 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { TokenError, type TokenVerifier } from '../../lib/auth/tokens';
+import type { Route, RouteResponse } from '../../lib/server';
+import { ReservationRefused, type ProductsStore, type Reservation } from './data';
+
+/**
+ * Stock reservations for other services, over HTTP beside /graphql, so the router (which only
+ * knows the GraphQL schema) can never expose them. Each call needs a service token signed by a
+ * service this one trusts (its JWKS, verified here: zero trust, not network position).
+ *
+ *   POST /internal/stock-reservations          {id, items: [{productId, quantity}]}
+ *   POST /internal/stock-reservations/release  {id}
+ */
+export const RESERVATIONS_PATH = '/internal/stock-reservations';
+
+const MAX_LINES = 50;
+
+export function reservationRoutes(store: ProductsStore, verifyServiceToken: TokenVerifier): Route[] {
+  const authorized = (handler: (body: unknown, holder: string) => Promise<RouteResponse>) => async (request: { headers: IncomingHttpHeaders; body: unknown }) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match?.[1]) return fail(401, 'UNAUTHENTICATED', 'A service token is required.');
+    let holder: string;
+    try {
+      holder = String((await verifyServiceToken(match[1])).sub);
+    } catch (error) {
+      if (error instanceof TokenError && error.reason === 'unavailable') return fail(503, 'SERVICE_UNAVAILABLE', error.message);
+      return fail(401, 'UNAUTHENTICATED', 'The service token is not valid.');
+    }
+    return handler(request.body, holder);
+  };
+
+  return [
+    {
+      method: 'POST',
+      path: RESERVATIONS_PATH,
+      handle: authorized(async (body, holder) => {
+        const request = parseReserve(body);
+        if (typeof request === 'string') return fail(400, 'BAD_REQUEST', request);
+        try {
+          return { status: 200, body: present(await store.reserve(request.id, holder, request.items)) };
+        } catch (error) {
+          if (!(error instanceof ReservationRefused)) throw error;
+          return fail(error.reason === 'NOT_FOUND' ? 404 : 409, error.reason, error.message, { productId: error.productId, available: error.available });
+        }
+      }),
+    },
+    {
+      method: 'POST',
+      path: `${RESERVATIONS_PATH}/release`,
+      handle: authorized(async (body) => {
+        const id = (body as { id?: unknown } | undefined)?.id;
+        if (typeof id !== 'string' || !id) return fail(400, 'BAD_REQUEST', 'Body must be {"id": "<reservation id>"}.');
+        const reservation = await store.release(id);
+        return reservation ? { status: 200, body: present(reservation) } : fail(404, 'NOT_FOUND', `No reservation "${id}".`);
+      }),
+    },
+  ];
+}
+
+function parseReserve(body: unknown): { id: string; items: { productId: string; quantity: number }[] } | string {
+  const { id, items } = (body ?? {}) as { id?: unknown; items?: unknown };
+  if (typeof id !== 'string' || !id || id.length > 100) return 'id must be a string of 1 to 100 characters.';
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_LINES) return `items must hold 1 to ${MAX_LINES} lines.`;
+  const seen = new Set<string>();
+  for (const item of items as { productId?: unknown; quantity?: unknown }[]) {
+    if (typeof item?.productId !== 'string' || seen.has(item.productId)) return 'each line needs a distinct productId.';
+    if (!Number.isInteger(item.quantity) || (item.quantity as number) < 1) return 'each quantity must be a whole number of 1 or more.';
+    seen.add(item.productId);
+  }
+  return { id, items: items as { productId: string; quantity: number }[] };
+}
+
+function present(reservation: Reservation) {
+  return {
+    id: reservation.id,
+    status: reservation.status,
+    items: [...reservation.items]
+      .sort((a, b) => a.position - b.position)
+      .map(({ productId, quantity, unitPriceCents, currency }) => ({ productId, quantity, unitPriceCents, currency })),
+  };
+}
+
+function fail(status: number, code: string, message: string, details: Record<string, unknown> = {}): RouteResponse {
+  return { status, body: { error: { code, message, ...details } } };
+}

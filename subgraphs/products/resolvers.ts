@@ -1,0 +1,79 @@
+import { requireAdmin } from '../../lib/auth/viewer';
+import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
+import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
+import { isUniqueViolation } from '../../lib/subgraph';
+import type { ProductsContext } from './context';
+import { productKeyset, type Product } from './data';
+import { checkDescription, checkName, checkPriceCents, checkQuantity, checkSku } from './validation';
+
+interface CreateProductInput {
+  sku: string;
+  name: string;
+  description?: string | null;
+  priceCents: number;
+  stock: number;
+}
+interface UpdateProductInput {
+  name?: string | null;
+  description?: string | null;
+  priceCents?: number | null;
+}
+
+export const resolvers = {
+  Query: {
+    product: (_: unknown, args: { id: string }, context: ProductsContext) => context.products.byId.load(args.id),
+    productBySku: (_: unknown, args: { sku: string }, context: ProductsContext) => context.products.bySku.load(args.sku),
+    products: async (_: unknown, args: { first?: number | null; after?: string | null; search?: string | null }, context: ProductsContext) => {
+      const page = readPageArgs(args.first, args.after);
+      const search = args.search?.trim() || null;
+      if (search && search.length > 200) throw badInput('search must be at most 200 characters long.', 'search');
+      return toConnection(await context.store.page(page.take, page.after, search), page.first, productKeyset);
+    },
+  },
+  Mutation: {
+    createProduct: async (_: unknown, { input }: { input: CreateProductInput }, context: ProductsContext) => {
+      requireAdmin(context.viewer, 'create products');
+      const data = {
+        sku: checkSku(input.sku),
+        name: checkName(input.name),
+        description: checkDescription(input.description),
+        priceCents: checkPriceCents(input.priceCents),
+        stock: checkQuantity('stock', input.stock, 0),
+      };
+      try {
+        return await context.store.create(data);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw clientError(ErrorCode.SKU_TAKEN, `A product with SKU "${data.sku}" already exists.`);
+        throw error;
+      }
+    },
+    updateProduct: async (_: unknown, args: { id: string; input: UpdateProductInput }, context: ProductsContext) => {
+      requireAdmin(context.viewer, 'update products');
+      const { name, description, priceCents } = args.input;
+      if (name === null) throw badInput('name cannot be null: leave it out to keep the current name.', 'name');
+      if (priceCents === null) throw badInput('priceCents cannot be null: leave it out to keep the current price.', 'priceCents');
+      const product = await context.store.update(args.id, {
+        ...(name !== undefined && { name: checkName(name) }),
+        ...(description !== undefined && { description: checkDescription(description) }),
+        ...(priceCents !== undefined && { priceCents: checkPriceCents(priceCents) }),
+      });
+      if (!product) throw notFound('Product', args.id);
+      return product;
+    },
+    restock: async (_: unknown, args: { id: string; quantity: number }, context: ProductsContext) => {
+      requireAdmin(context.viewer, 'restock products');
+      const quantity = checkQuantity('quantity', args.quantity, 1, 1_000_000);
+      const product = await context.store.update(args.id, { stock: { increment: quantity } });
+      if (!product) throw notFound('Product', args.id);
+      return product;
+    },
+  },
+  Product: {
+    __resolveReference: (reference: { id?: string; sku?: string }, context: ProductsContext) => {
+      if (reference.id !== undefined) return context.products.byId.load(reference.id);
+      if (reference.sku !== undefined) return context.products.bySku.load(reference.sku);
+      return null;
+    },
+    price: (product: Product) => ({ amountCents: product.priceCents, currency: product.currency }),
+  },
+};

@@ -1,0 +1,45 @@
+import { createTokenVerifier, SERVICE_TOKEN, USER_TOKEN } from '../../lib/auth/tokens';
+import type { Database } from '../../lib/db/database';
+import { createLogger } from '../../lib/log';
+import type { ServiceDefinition } from '../../lib/server';
+import { loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import type { ProductsConfig } from './config';
+import { createContextFactory, type ProductsContext } from './context';
+import { ProductsStore } from './data';
+import { reservationRoutes } from './internal-api';
+import { resolvers } from './resolvers';
+import { seedDemoProducts } from './seed';
+
+/** Opens the products database (migrating it) and describes the service. */
+export async function buildProductsService(config: ProductsConfig): Promise<ServiceDefinition<ProductsContext> & { database: Database }> {
+  const log = createLogger('products');
+  const database = await openServiceDatabase(config, log);
+  const store = new ProductsStore(database);
+  const close = async () => {
+    await store.prisma.$disconnect();
+    await database.close();
+  };
+  try {
+    if (config.seedDemoData) await seedDemoProducts(store, log);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const verifyUser = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
+  const verifyOrdersService = createTokenVerifier({
+    jwks: config.ordersJwksUrl,
+    issuer: `${SERVICE_TOKEN.issuerPrefix}orders`,
+    audience: `${SERVICE_TOKEN.issuerPrefix}products`,
+  });
+  return {
+    name: 'products',
+    log,
+    production: config.production,
+    database,
+    graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
+    context: createContextFactory({ store, verify: verifyUser }),
+    checkReady: () => database.checkReady(),
+    routes: reservationRoutes(store, verifyOrdersService),
+    close,
+  };
+}

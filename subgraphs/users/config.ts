@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { ConfigError, loadServiceConfig, type ServiceConfig } from '../../lib/config';
+import { checkPassword, normalizeEmail } from './validation';
+
+export interface UsersConfig extends ServiceConfig {
+  /** PKCS#8 PEM of the Ed25519 key tokens are signed with (`JWT_PRIVATE_KEY`); else kept in the data dir. */
+  jwtPrivateKey?: string;
+  jwtKeyFile: string;
+  /** From ADMIN_EMAIL and ADMIN_PASSWORD: this account is made sure to exist as an ADMIN at start-up. */
+  admin?: { email: string; password: string };
+}
+
+export function loadUsersConfig(env: Record<string, string | undefined> = process.env): UsersConfig {
+  const base = loadServiceConfig('users', env);
+  const { ADMIN_EMAIL: email, ADMIN_PASSWORD: password } = env;
+  if (Boolean(email) !== Boolean(password)) throw new ConfigError('Set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither.');
+  let admin: UsersConfig['admin'];
+  if (email && password) {
+    try {
+      admin = { email: normalizeEmail(email), password };
+      checkPassword(password);
+    } catch (error) {
+      throw new ConfigError(`ADMIN_EMAIL/ADMIN_PASSWORD: ${(error as Error).message}`);
+    }
+  }
+  if (base.production && !env.JWT_PRIVATE_KEY) {
+    throw new ConfigError('JWT_PRIVATE_KEY must be set in production (an Ed25519 private key in PKCS#8 PEM).');
+  }
+  return { ...base, jwtPrivateKey: env.JWT_PRIVATE_KEY, jwtKeyFile: path.join(base.dataDir, 'jwt-signing-key.pem'), admin };
+}

@@ -1,0 +1,23 @@
+import type DataLoader from 'dataloader';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SigningKey } from '../../lib/auth/keys';
+import type { TokenVerifier } from '../../lib/auth/tokens';
+import { viewerFromAuthorization, type Viewer } from '../../lib/auth/viewer';
+import { createUserLoader, type User, type UsersStore } from './data';
+
+export interface UsersContext {
+  viewer: Viewer | null;
+  store: UsersStore;
+  /** Signs the tokens signUp and signIn hand out. */
+  signingKey: SigningKey;
+  users: DataLoader<string, User | null>;
+}
+
+export function createContextFactory(deps: { store: UsersStore; signingKey: SigningKey; verify: TokenVerifier }) {
+  return async ({ headers }: { headers: IncomingHttpHeaders }): Promise<UsersContext> => ({
+    viewer: await viewerFromAuthorization(headers.authorization, deps.verify),
+    store: deps.store,
+    signingKey: deps.signingKey,
+    users: createUserLoader(deps.store),
+  });
+}

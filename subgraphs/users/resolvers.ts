@@ -1,0 +1,61 @@
+import { signToken, USER_TOKEN } from '../../lib/auth/tokens';
+import { requireAdmin, requireSelfOrAdmin } from '../../lib/auth/viewer';
+import { badInput, clientError, ErrorCode } from '../../lib/graphql/errors';
+import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
+import { DateTime } from '../../lib/graphql/scalars';
+import { isUniqueViolation } from '../../lib/subgraph';
+import type { UsersContext } from './context';
+import { userKeyset, type User } from './data';
+import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
+import { checkPassword, normalizeEmail } from './validation';
+
+async function authPayload(context: UsersContext, user: User) {
+  const token = await signToken(context.signingKey, { sub: user.id, role: user.role }, USER_TOKEN);
+  return { token, user };
+}
+
+export const resolvers = {
+  DateTime,
+  Query: {
+    me: (_: unknown, __: unknown, context: UsersContext) => (context.viewer ? context.users.load(context.viewer.id) : null),
+    user: (_: unknown, args: { id: string }, context: UsersContext) => {
+      requireSelfOrAdmin(context.viewer, args.id, 'see this user');
+      return context.users.load(args.id);
+    },
+    users: async (_: unknown, args: { first?: number | null; after?: string | null }, context: UsersContext) => {
+      requireAdmin(context.viewer, 'list users');
+      const page = readPageArgs(args.first, args.after);
+      return toConnection(await context.store.page(page.take, page.after), page.first, userKeyset);
+    },
+  },
+  Mutation: {
+    signUp: async (_: unknown, { input }: { input: { email: string; password: string; name: string } }, context: UsersContext) => {
+      const email = normalizeEmail(input.email);
+      checkPassword(input.password);
+      const name = input.name.trim();
+      if (name.length < 1 || name.length > 100) throw badInput('The name must be 1 to 100 characters long.', 'name');
+      try {
+        const user = await context.store.create({ email, name, passwordHash: await hashPassword(input.password) });
+        return authPayload(context, user);
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw clientError(ErrorCode.EMAIL_TAKEN, `An account with ${email} already exists: sign in instead.`);
+        }
+        throw error;
+      }
+    },
+    signIn: async (_: unknown, args: { email: string; password: string }, context: UsersContext) => {
+      const user = await context.store.findByEmail(args.email.trim().toLowerCase());
+      const valid = await verifyPassword(args.password, user?.passwordHash ?? (await UNKNOWN_USER_HASH));
+      if (!user || !valid) throw clientError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong.');
+      return authPayload(context, user);
+    },
+  },
+  User: {
+    __resolveReference: (reference: { id: string }, context: UsersContext) => context.users.load(reference.id),
+    email: (user: User, _: unknown, context: UsersContext) => {
+      requireSelfOrAdmin(context.viewer, user.id, "see this user's email");
+      return user.email;
+    },
+  },
+};

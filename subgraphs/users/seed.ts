@@ -1,0 +1,37 @@
+import type { Logger } from '../../lib/log';
+import type { UsersStore } from './data';
+import { hashPassword } from './password';
+
+/** Demo accounts for development, created only in an empty database. Never used in production. */
+export const DEMO_ACCOUNTS = {
+  customer: { email: 'demo@example.com', password: 'demo-password', name: 'Demo Customer' },
+  admin: { email: 'admin@example.com', password: 'admin-password', name: 'Demo Admin' },
+} as const;
+
+export async function seedDemoUsers(store: UsersStore, log: Logger, withAdmin: boolean): Promise<void> {
+  if ((await store.count()) > 0) return;
+  const accounts = withAdmin ? [DEMO_ACCOUNTS.customer, DEMO_ACCOUNTS.admin] : [DEMO_ACCOUNTS.customer];
+  for (const account of accounts) {
+    await store.create({
+      email: account.email,
+      name: account.name,
+      passwordHash: await hashPassword(account.password),
+      role: account === DEMO_ACCOUNTS.admin ? 'ADMIN' : 'CUSTOMER',
+    });
+  }
+  log.info('seeded demo accounts (development only)', {
+    accounts: accounts.map(({ email, password }) => `${email} / ${password}`),
+  });
+}
+
+/** Makes sure ADMIN_EMAIL exists and is an ADMIN; an existing account keeps its password. */
+export async function ensureAdmin(store: UsersStore, log: Logger, admin: { email: string; password: string }): Promise<void> {
+  const existing = await store.findByEmail(admin.email);
+  if (!existing) {
+    await store.create({ email: admin.email, name: 'Administrator', passwordHash: await hashPassword(admin.password), role: 'ADMIN' });
+    log.info('created admin account', { email: admin.email });
+  } else if (existing.role !== 'ADMIN') {
+    await store.setRole(existing.id, 'ADMIN');
+    log.info('promoted account to ADMIN', { email: admin.email });
+  }
+}

@@ -1,0 +1,43 @@
+import { jwksDocument, jwksRoute, loadSigningKey } from '../../lib/auth/keys';
+import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
+import type { Database } from '../../lib/db/database';
+import { createLogger } from '../../lib/log';
+import type { ServiceDefinition } from '../../lib/server';
+import { loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import type { UsersConfig } from './config';
+import { createContextFactory, type UsersContext } from './context';
+import { UsersStore } from './data';
+import { resolvers } from './resolvers';
+import { ensureAdmin, seedDemoUsers } from './seed';
+
+/** Opens the users database (migrating it), loads the signing key and describes the service. */
+export async function buildUsersService(config: UsersConfig): Promise<ServiceDefinition<UsersContext> & { database: Database }> {
+  const log = createLogger('users');
+  const signingKey = await loadSigningKey({ pem: config.jwtPrivateKey, file: config.jwtKeyFile });
+  const database = await openServiceDatabase(config, log);
+  const store = new UsersStore(database);
+  const close = async () => {
+    await store.prisma.$disconnect();
+    await database.close();
+  };
+  try {
+    if (config.admin) await ensureAdmin(store, log, config.admin);
+    if (config.seedDemoData) await seedDemoUsers(store, log, !config.admin);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  // The users service trusts its own key directly; every other service fetches its JWKS.
+  const verify = createTokenVerifier({ jwks: jwksDocument(signingKey), ...USER_TOKEN });
+  return {
+    name: 'users',
+    log,
+    production: config.production,
+    database,
+    graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
+    context: createContextFactory({ store, signingKey, verify }),
+    checkReady: () => database.checkReady(),
+    routes: [jwksRoute(signingKey)],
+    close,
+  };
+}

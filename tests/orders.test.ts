@@ -1,0 +1,157 @@
+import { startSupergraph, type Supergraph } from './support/harness';
+import { TARGETS } from './support/databases';
+
+const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents currency } items { product { id } quantity unitPrice { amountCents } } buyer { id } } }';
+const CANCEL = 'mutation ($id: ID!) { cancelOrder(id: $id) { id status } }';
+
+describe.each(TARGETS)('orders across services on %s', (target) => {
+  let graph: Supergraph;
+  let buyer: { token: string; id: string };
+  let other: { token: string; id: string };
+
+  const createProduct = async (sku: string, priceCents: number, stock: number): Promise<string> => {
+    const result = await graph.products.query(
+      'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+      { input: { sku, name: sku, priceCents, stock } },
+      graph.adminToken,
+    );
+    return result.data!.createProduct.id;
+  };
+  const stockOf = async (id: string): Promise<number> => (await graph.products.query('query ($id: ID!) { product(id: $id) { stock } }', { id })).data!.product.stock;
+  const myOrders = async (token: string) => (await graph.orders.query('{ orders(first: 100) { edges { node { id status } } } }', {}, token)).data!.orders.edges;
+
+  beforeAll(async () => {
+    graph = await startSupergraph(target);
+    buyer = await graph.signUp('buyer@example.com');
+    other = await graph.signUp('other@example.com');
+  });
+  afterAll(() => graph?.stop());
+
+  test('placeOrder takes current prices, reserves stock and stores the total', async () => {
+    const mug = await createProduct('MUG', 1200, 5);
+    const tee = await createProduct('TEE', 2500, 5);
+    const result = await graph.orders.query(PLACE, { input: { items: [{ productId: tee, quantity: 1 }, { productId: mug, quantity: 2 }] } }, buyer.token);
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.placeOrder).toMatchObject({
+      status: 'CONFIRMED',
+      total: { amountCents: 2500 + 2 * 1200, currency: 'USD' },
+      buyer: { id: buyer.id },
+      items: [
+        { product: { id: tee }, quantity: 1, unitPrice: { amountCents: 2500 } },
+        { product: { id: mug }, quantity: 2, unitPrice: { amountCents: 1200 } },
+      ],
+    });
+    expect(await stockOf(mug)).toBe(3);
+    expect(await stockOf(tee)).toBe(4);
+  });
+
+  test('not enough stock: INSUFFICIENT_STOCK, no order, no stock change on any line', async () => {
+    const plenty = await createProduct('PLENTY', 100, 50);
+    const scarce = await createProduct('SCARCE', 100, 2);
+    const before = (await myOrders(buyer.token)).length;
+    const result = await graph.orders.query(PLACE, { input: { items: [{ productId: plenty, quantity: 5 }, { productId: scarce, quantity: 3 }] } }, buyer.token);
+    expect(result.errors![0]!.extensions!.code).toBe('INSUFFICIENT_STOCK');
+    expect(result.errors![0]!.message).toMatch(/stock/i);
+    expect(await stockOf(plenty)).toBe(50);
+    expect(await stockOf(scarce)).toBe(2);
+    expect(await myOrders(buyer.token)).toHaveLength(before);
+  });
+
+  test('the same idempotencyKey from the same user returns the same order and reserves once', async () => {
+    const pen = await createProduct('PEN', 300, 10);
+    const input = { items: [{ productId: pen, quantity: 4 }], idempotencyKey: 'checkout-42' };
+    const [first, second] = await Promise.all([graph.orders.query(PLACE, { input }, buyer.token), graph.orders.query(PLACE, { input }, buyer.token)]);
+    const third = await graph.orders.query(PLACE, { input }, buyer.token);
+    expect(first.data!.placeOrder.id).toBe(second.data!.placeOrder.id);
+    expect(third.data!.placeOrder.id).toBe(first.data!.placeOrder.id);
+    expect(third.data!.placeOrder.status).toBe('CONFIRMED');
+    expect(await stockOf(pen)).toBe(6);
+    // The key is per user: another user's identical key is another order.
+    const theirs = await graph.orders.query(PLACE, { input }, other.token);
+    expect(theirs.data!.placeOrder.id).not.toBe(first.data!.placeOrder.id);
+    expect(await stockOf(pen)).toBe(2);
+  });
+
+  test('cancelOrder releases the stock once; repeating it changes nothing', async () => {
+    const cap = await createProduct('CAP', 900, 4);
+    const placed = await graph.orders.query(PLACE, { input: { items: [{ productId: cap, quantity: 3 }] } }, buyer.token);
+    const id = placed.data!.placeOrder.id;
+    expect(await stockOf(cap)).toBe(1);
+    const forbidden = await graph.orders.query(CANCEL, { id }, other.token);
+    expect(forbidden.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const cancelled = await graph.orders.query(CANCEL, { id }, buyer.token);
+      expect(cancelled.data!.cancelOrder).toEqual({ id, status: 'CANCELLED' });
+      expect(await stockOf(cap)).toBe(4);
+    }
+    expect((await graph.orders.query(CANCEL, { id: 'no-such-order' }, buyer.token)).errors![0]!.extensions!.code).toBe('NOT_FOUND');
+  });
+
+  test('40 concurrent single-unit orders against stock 10: exactly 10 succeed and stock ends at 0', async () => {
+    const hot = await createProduct('HOT', 100, 10);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => graph.orders.query(PLACE, { input: { items: [{ productId: hot, quantity: 1 }] } }, other.token)),
+    );
+    const succeeded = results.filter((result) => result.data?.placeOrder?.status === 'CONFIRMED');
+    const refused = results.filter((result) => result.errors?.[0]?.extensions?.code === 'INSUFFICIENT_STOCK');
+    expect(succeeded).toHaveLength(10);
+    expect(refused).toHaveLength(30);
+    expect(await stockOf(hot)).toBe(0);
+  });
+
+  test.each([
+    [{ items: [] }, /at least one item/],
+    [{ items: [{ productId: 'p', quantity: 0 }] }, /quantity must be from 1 to 1000/],
+    [{ items: [{ productId: 'p', quantity: 1001 }] }, /quantity must be from 1 to 1000/],
+    [{ items: Array.from({ length: 51 }, (_, i) => ({ productId: `p${i}`, quantity: 1 })) }, /at most 50 lines/],
+    [{ items: [{ productId: 'p', quantity: 1 }, { productId: 'p', quantity: 2 }] }, /more than once/],
+    [{ items: [{ productId: 'p', quantity: 1 }], idempotencyKey: '' }, /idempotencyKey/],
+  ])('placeOrder %# rejects bad input with BAD_USER_INPUT', async (input, message) => {
+    const result = await graph.orders.query(PLACE, { input }, buyer.token);
+    expect(result.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect(result.errors![0]!.message).toMatch(message);
+  });
+
+  test('placeOrder needs a signed-in user; an unknown product is NOT_FOUND and orders nothing', async () => {
+    const anonymous = await graph.orders.query(PLACE, { input: { items: [{ productId: 'p', quantity: 1 }] } });
+    expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    const before = (await myOrders(buyer.token)).length;
+    const missing = await graph.orders.query(PLACE, { input: { items: [{ productId: 'no-such-product', quantity: 1 }] } }, buyer.token);
+    expect(missing.errors![0]!.extensions!.code).toBe('NOT_FOUND');
+    expect(await myOrders(buyer.token)).toHaveLength(before);
+  });
+
+  test('order(id) is for its buyer or an ADMIN; orders lists own for customers and all for ADMINs, newest first', async () => {
+    const [mine] = await myOrders(buyer.token);
+    expect((await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, buyer.token)).data!.order.id).toBe(mine.node.id);
+    expect((await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, other.token)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect((await graph.orders.query('{ order(id: "nope") { id } }', {}, buyer.token)).data!.order).toBeNull();
+    const all = await myOrders(graph.adminToken);
+    const buyers = await myOrders(buyer.token);
+    const others = await myOrders(other.token);
+    expect(all).toHaveLength(buyers.length + others.length);
+    expect((await graph.orders.query('{ orders { edges { node { id } } } }')).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    const QUERY = 'query ($after: String) { orders(first: 3, after: $after) { edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } }';
+    const paged: { id: string; createdAt: string }[] = [];
+    let after: string | null = null;
+    do {
+      const page: any = await graph.orders.query(QUERY, { after }, graph.adminToken);
+      paged.push(...page.data.orders.edges.map((edge: any) => edge.node));
+      after = page.data.orders.pageInfo.hasNextPage ? page.data.orders.pageInfo.endCursor : null;
+    } while (after);
+    expect(paged.map((order) => order.id)).toEqual(all.map((edge: any) => edge.node.id));
+    const times = paged.map((order) => order.createdAt);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+
+  test('_entities resolves an Order for its buyer and refuses others', async () => {
+    const [mine] = await myOrders(buyer.token);
+    const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id status } } }';
+    const own = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine.node.id }] }, buyer.token);
+    expect(own.data!._entities).toEqual([{ id: mine.node.id, status: mine.node.status }]);
+    const theirs = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine.node.id }] }, other.token);
+    expect(theirs.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    const user = await graph.orders.query('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders(first: 1) { edges { node { id } } } } } }', { r: [{ __typename: 'User', id: buyer.id }] }, buyer.token);
+    expect(user.data!._entities[0].orders.edges).toHaveLength(1);
+  });
+});

@@ -1,0 +1,104 @@
+import { startSupergraph, type Supergraph } from './support/harness';
+import { TARGETS } from './support/databases';
+
+describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => {
+  let graph: Supergraph;
+  let buyers: { token: string; id: string }[];
+  let productIds: string[];
+
+  beforeAll(async () => {
+    graph = await startSupergraph(target);
+    buyers = [];
+    for (let i = 0; i < 4; i++) buyers.push(await graph.signUp(`router-buyer-${i}@example.com`, `Buyer ${i}`));
+    productIds = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await graph.router.query(
+        'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+        { input: { sku: `R-${i}`, name: `Router product ${i}`, priceCents: 100 * (i + 1), stock: 10_000 } },
+        graph.adminToken,
+      );
+      productIds.push(created.data!.createProduct.id);
+    }
+  });
+  afterAll(() => graph?.stop());
+
+  const placeOrders = async (count: number) => {
+    for (let start = 0; start < count; start += 10) {
+      await Promise.all(
+        Array.from({ length: Math.min(10, count - start) }, (_, offset) => {
+          const i = start + offset;
+          const items = [{ productId: productIds[i % 3]!, quantity: 1 }, { productId: productIds[(i + 1) % 3]!, quantity: 2 }];
+          return graph.router.query('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items } }, buyers[i % buyers.length]!.token);
+        }),
+      );
+    }
+  };
+
+  const JOINED = `query ($first: Int) { orders(first: $first) { edges { node {
+    id status total { amountCents currency }
+    buyer { id name email }
+    items { quantity unitPrice { amountCents } product { id sku name price { amountCents } stock } }
+  } } } }`;
+
+  test('a query joining users, products and orders answers through the router, forwarding the token', async () => {
+    await placeOrders(1);
+    const result = await graph.router.query(JOINED, { first: 1 }, buyers[0]!.token);
+    expect(result.errors).toBeUndefined();
+    const order = result.data!.orders.edges[0].node;
+    expect(order.buyer).toEqual({ id: buyers[0]!.id, name: 'Buyer 0', email: 'router-buyer-0@example.com' });
+    expect(order.items).toEqual([
+      { quantity: 1, unitPrice: { amountCents: 100 }, product: expect.objectContaining({ id: productIds[0], sku: 'R-0', price: { amountCents: 100 } }) },
+      { quantity: 2, unitPrice: { amountCents: 200 }, product: expect.objectContaining({ id: productIds[1], sku: 'R-1' }) },
+    ]);
+    expect(order.total).toEqual({ amountCents: 500, currency: 'USD' });
+    const me = await graph.router.query('{ me { id name orders { edges { node { id } } } } }', {}, buyers[0]!.token);
+    expect(me.data!.me.orders.edges.map((edge: any) => edge.node.id)).toContain(order.id);
+  });
+
+  test('the router refuses a bad token with 401 before calling any subgraph, and subgraph errors keep their codes', async () => {
+    const before = graph.orders.stats.graphqlRequests;
+    const bad = await graph.router.query('{ orders { edges { node { id } } } }', {}, 'forged.token.value');
+    expect(bad.status).toBe(401);
+    expect(bad.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(graph.orders.stats.graphqlRequests).toBe(before);
+    const anonymous = await graph.router.query('{ orders { edges { node { id } } } }');
+    expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    const stock = await graph.router.query(
+      'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+      { input: { items: [{ productId: productIds[0], quantity: 1000 }, { productId: productIds[1], quantity: 1000 }] } },
+      buyers[1]!.token,
+    );
+    expect(stock.errors).toBeUndefined(); // 10,000 in stock
+    const tooMany = await graph.router.query('{ products(first: 101) { edges { node { id } } } }');
+    expect(tooMany.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+  });
+
+  test('no N+1: N = 1 and N = 100 orders cost the same SQL statements and subgraph fetches', async () => {
+    await placeOrders(120);
+    const measure = async (first: number) => {
+      const services = [graph.users, graph.products, graph.orders];
+      const sql = services.map((service) => service.database.statements.count);
+      const fetches = services.map((service) => service.stats.graphqlRequests);
+      const result = await graph.router.query(JOINED, { first }, graph.adminToken);
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.orders.edges).toHaveLength(first);
+      expect(result.data!.orders.edges.every((edge: any) => edge.node.buyer.name && edge.node.items[1].product.sku)).toBe(true);
+      return {
+        sql: services.map((service, i) => service.database.statements.count - sql[i]!),
+        fetches: services.map((service, i) => service.stats.graphqlRequests - fetches[i]!),
+      };
+    };
+    const one = await measure(1);
+    const hundred = await measure(100);
+    process.stdout.write(`SQL statements [users, products, orders]: N=1 ${JSON.stringify(one.sql)}, N=100 ${JSON.stringify(hundred.sql)}\n`);
+    expect(hundred).toEqual(one);
+    expect(one.fetches).toEqual([1, 1, 1]);
+    expect(one.sql).toEqual([1, 1, 2]); // users IN (...); products IN (...); orders page + items IN (...)
+  });
+
+  test('GET /health answers 200 once the supergraph is loaded; unknown paths are 404', async () => {
+    const origin = new URL(graph.router.url).origin;
+    expect(await (await fetch(`${origin}/health`)).json()).toMatchObject({ status: 'ok', service: 'router' });
+    expect((await fetch(`${origin}/nowhere`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,121 @@
+import net from 'node:net';
+import type { Database } from '../../lib/db/database';
+import { startService, type RunningService } from '../../lib/server';
+import { loadRouterConfig } from '../../router/config';
+import { buildRouter } from '../../router/server';
+import { loadOrdersConfig } from '../../subgraphs/orders/config';
+import { buildOrdersService } from '../../subgraphs/orders/server';
+import { loadProductsConfig } from '../../subgraphs/products/config';
+import { buildProductsService } from '../../subgraphs/products/server';
+import { loadUsersConfig } from '../../subgraphs/users/config';
+import { buildUsersService } from '../../subgraphs/users/server';
+import { createTestDatabases, type Target } from './databases';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+}
+
+export type QueryFn = <T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string) => Promise<GraphQLResponse<T>>;
+
+export interface RunningSubgraph extends RunningService {
+  database: Database;
+  query: QueryFn;
+}
+
+export interface Supergraph {
+  router: RunningService & { query: QueryFn };
+  users: RunningSubgraph;
+  products: RunningSubgraph;
+  orders: RunningSubgraph;
+  env: Record<string, string>;
+  /** A token for the seeded ADMIN. */
+  adminToken: string;
+  signUp(email: string, name?: string): Promise<{ token: string; id: string }>;
+  stop(): Promise<void>;
+}
+
+export const ADMIN = { email: 'admin@test.example', password: 'admin-password-1' };
+
+export function queryAt(url: string): QueryFn {
+  return async (query, variables, token) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, ...((await response.json()) as object) };
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * The three subgraphs and the router, in this process, on free ports and fresh databases of the
+ * target kind. Always call `stop()` (in afterAll): it stops every server and drops the databases.
+ */
+export async function startSupergraph(target: Target): Promise<Supergraph> {
+  const databases = await createTestDatabases(target);
+  const [users, products, orders] = await Promise.all([freePort(), freePort(), freePort()]);
+  const env: Record<string, string> = {
+    ...databases.env,
+    NODE_ENV: 'test',
+    USERS_PORT: String(users),
+    PRODUCTS_PORT: String(products),
+    ORDERS_PORT: String(orders),
+    ROUTER_PORT: '0',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  };
+  const running: RunningService[] = [];
+  const stop = async () => {
+    for (const service of running.reverse()) await service.stop();
+    await databases.drop();
+  };
+  try {
+    const start = async (definition: Parameters<typeof startService>[0] & { database: Database }, port: number): Promise<RunningSubgraph> => {
+      const service = await startService(definition, { port });
+      running.push(service);
+      return { ...service, database: definition.database, query: queryAt(service.url) };
+    };
+    const [usersDefinition, productsDefinition, ordersDefinition] = await Promise.all([
+      buildUsersService(loadUsersConfig(env)),
+      buildProductsService(loadProductsConfig(env)),
+      buildOrdersService(loadOrdersConfig(env)),
+    ]);
+    const subgraphs = {
+      users: await start(usersDefinition, users),
+      products: await start(productsDefinition, products),
+      orders: await start(ordersDefinition, orders),
+    };
+    const routerService = await startService(buildRouter(loadRouterConfig(env)), { port: 0 });
+    running.push(routerService);
+    const router = { ...routerService, query: queryAt(routerService.url) };
+    const signIn = await subgraphs.users.query<{ signIn: { token: string } }>(
+      'mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { token } }',
+      ADMIN,
+    );
+    const adminToken = signIn.data!.signIn.token;
+    const signUp = async (email: string, name = 'Test User') => {
+      const result = await subgraphs.users.query<{ signUp: { token: string; user: { id: string } } }>(
+        'mutation ($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
+        { input: { email, password: 'password-123', name } },
+      );
+      if (!result.data) throw new Error(`signUp failed: ${JSON.stringify(result.errors)}`);
+      return { token: result.data.signUp.token, id: result.data.signUp.user.id };
+    };
+    return { router, ...subgraphs, env, adminToken, signUp, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

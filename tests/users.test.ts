@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { lockDataDir } from '../lib/db/lock';
+import { parseDatabaseUrl } from '../lib/db/url';
+import { PROJECT_ROOT } from '../lib/paths';
+import { ADMIN, startSupergraph, type Supergraph } from './support/harness';
+import { TARGETS } from './support/databases';
+
+describe.each(TARGETS)('users subgraph on %s', (target) => {
+  let graph: Supergraph;
+  beforeAll(async () => {
+    graph = await startSupergraph(target);
+  });
+  afterAll(() => graph?.stop());
+
+  const SIGN_UP = 'mutation ($input: SignUpInput!) { signUp(input: $input) { token user { id email name role createdAt } } }';
+  const SIGN_IN = 'mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { token user { id } } }';
+
+  test('signUp creates a CUSTOMER, lower-cases the email and returns a working token', async () => {
+    const result = await graph.users.query(SIGN_UP, { input: { email: '  Ada@Example.COM ', password: 'correct-horse', name: 'Ada' } });
+    expect(result.errors).toBeUndefined();
+    const { token, user } = result.data!.signUp;
+    expect(user).toMatchObject({ email: 'ada@example.com', name: 'Ada', role: 'CUSTOMER' });
+    expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt);
+    const me = await graph.users.query('{ me { id email } }', {}, token);
+    expect(me.data!.me).toEqual({ id: user.id, email: 'ada@example.com' });
+  });
+
+  test('signIn is case-insensitive on email; wrong password or unknown email is INVALID_CREDENTIALS', async () => {
+    const ok = await graph.users.query(SIGN_IN, { email: 'ADA@example.com', password: 'correct-horse' });
+    expect(ok.data!.signIn.token).toEqual(expect.any(String));
+    for (const attempt of [{ email: 'ada@example.com', password: 'wrong-password' }, { email: 'nobody@example.com', password: 'correct-horse' }]) {
+      const bad = await graph.users.query(SIGN_IN, attempt);
+      expect(bad.errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+      expect(bad.data).toBeNull();
+    }
+  });
+
+  test.each([
+    [{ email: 'ada@example.com', password: 'another-pass', name: 'Ada 2' }, 'EMAIL_TAKEN'],
+    [{ email: 'not-an-email', password: 'long-enough', name: 'X' }, 'BAD_USER_INPUT'],
+    [{ email: 'short@example.com', password: 'short', name: 'X' }, 'BAD_USER_INPUT'],
+    [{ email: 'noname@example.com', password: 'long-enough', name: '   ' }, 'BAD_USER_INPUT'],
+  ])('signUp %j fails with %s and creates nothing', async (input, code) => {
+    const before = await graph.users.query('{ users(first: 100) { edges { node { id } } } }', {}, graph.adminToken);
+    const result = await graph.users.query(SIGN_UP, { input });
+    expect(result.errors![0]!.extensions!.code).toBe(code);
+    expect(result.errors![0]!.message).not.toMatch(/prisma|select|insert|constraint|at .*\.ts/i);
+    const after = await graph.users.query('{ users(first: 100) { edges { node { id } } } }', {}, graph.adminToken);
+    expect(after.data!.users.edges).toHaveLength(before.data!.users.edges.length);
+  });
+
+  test('me is null when anonymous; a bad token is UNAUTHENTICATED with HTTP 401', async () => {
+    expect((await graph.users.query('{ me { id } }')).data!.me).toBeNull();
+    const bad = await graph.users.query('{ me { id } }', {}, 'not.a.token');
+    expect(bad.status).toBe(401);
+    expect(bad.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  });
+
+  test('user(id) and email are for the user themself or an ADMIN', async () => {
+    const alice = await graph.signUp('alice@example.com', 'Alice');
+    const bob = await graph.signUp('bob@example.com', 'Bob');
+    expect((await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id }, alice.token)).data!.user.name).toBe('Alice');
+    const forbidden = await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id }, bob.token);
+    expect(forbidden.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    const anonymous = await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id });
+    expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    const asAdmin = await graph.users.query('query ($id: ID!) { user(id: $id) { email } }', { id: alice.id }, graph.adminToken);
+    expect(asAdmin.data!.user.email).toBe('alice@example.com');
+    expect((await graph.users.query('query ($id: ID!) { user(id: $id) { id } }', { id: 'no-such-id' }, graph.adminToken)).data!.user).toBeNull();
+  });
+
+  test('users pages with stable cursors, ADMIN only, and first is capped at 100', async () => {
+    const QUERY = 'query ($first: Int, $after: String) { users(first: $first, after: $after) { edges { cursor node { email } } pageInfo { hasNextPage endCursor } } }';
+    const all: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: any = await graph.users.query(QUERY, { first: 2, after }, graph.adminToken);
+      all.push(...page.data.users.edges.map((edge: any) => edge.node.email));
+      after = page.data.users.pageInfo.hasNextPage ? page.data.users.pageInfo.endCursor : null;
+    } while (after);
+    expect(all).toContain(ADMIN.email);
+    expect(new Set(all).size).toBe(all.length);
+    const oneShot = await graph.users.query(QUERY, { first: 100 }, graph.adminToken);
+    expect(oneShot.data!.users.edges.map((edge: any) => edge.node.email)).toEqual(all);
+    const customer = await graph.signUp('pager@example.com');
+    expect((await graph.users.query(QUERY, { first: 2 }, customer.token)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect((await graph.users.query(QUERY, { first: 101 }, graph.adminToken)).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect((await graph.users.query(QUERY, { first: 2, after: 'garbage' }, graph.adminToken)).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+  });
+
+  test('_entities resolves User references in one batch, null for unknown ids', async () => {
+    const carol = await graph.signUp('carol@example.com', 'Carol');
+    const before = graph.users.database.statements.count;
+    const result = await graph.users.query(
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }',
+      { r: [{ __typename: 'User', id: carol.id }, { __typename: 'User', id: 'missing' }, { __typename: 'User', id: carol.id }] },
+    );
+    expect(result.data!._entities).toEqual([{ id: carol.id, name: 'Carol' }, null, { id: carol.id, name: 'Carol' }]);
+    expect(graph.users.database.statements.count - before).toBe(1);
+  });
+
+  test('publishes its JWKS, and /health and /ready answer', async () => {
+    const origin = new URL(graph.users.url).origin;
+    const jwks = await (await fetch(`${origin}/.well-known/jwks.json`)).json();
+    expect(jwks.keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', kid: expect.any(String) })]);
+    expect(jwks.keys[0].d).toBeUndefined();
+    expect((await fetch(`${origin}/health`)).status).toBe(200);
+    expect(await (await fetch(`${origin}/ready`)).json()).toMatchObject({ status: 'ready' });
+  });
+
+  if (target === 'pglite') {
+    test('a second opener of the same data dir, in this process or another, is refused with a clear error', () => {
+      const dir = parseDatabaseUrl(`pglite:${graph.env.DATA_DIR}/users/pgdata`).dir;
+      expect(() => lockDataDir(dir, 'second opener')).toThrow(/already open in this process/);
+      const other = spawnSync(process.execPath, ['--import', 'tsx', '-e', `require('./lib/db/lock').lockDataDir(${JSON.stringify(dir)}, 'other process')`], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+      });
+      expect(other.status).not.toBe(0);
+      expect(other.stderr).toContain(`is in use by process ${process.pid}`);
+    });
+  }
+});

@@ -1,0 +1,32 @@
+import { PGlite } from '@electric-sql/pglite';
+import fs from 'node:fs';
+async function main() {
+  let t = Date.now();
+  const a = await PGlite.create();
+  console.log('fresh mem', Date.now() - t);
+  t = Date.now();
+  const dump = await a.dumpDataDir('none');
+  const buf = Buffer.from(await dump.arrayBuffer());
+  console.log('dump', Date.now() - t, buf.length);
+  await a.close();
+  t = Date.now();
+  const b = await PGlite.create({ loadDataDir: new Blob([buf]) });
+  console.log('load mem', Date.now() - t, (await b.query('select version()')).rows);
+  await b.close();
+  fs.rmSync('/tmp/pgl-disk', { recursive: true, force: true });
+  t = Date.now();
+  const c = await PGlite.create('/tmp/pgl-disk', { loadDataDir: new Blob([buf]) });
+  console.log('load disk', Date.now() - t);
+  await c.close();
+  t = Date.now();
+  const d = await PGlite.create('/tmp/pgl-disk');
+  console.log('reopen disk', Date.now() - t);
+  await d.close();
+  fs.rmSync('/tmp/pgl-disk2', { recursive: true, force: true });
+  t = Date.now();
+  const e = await PGlite.create('/tmp/pgl-disk2');
+  console.log('fresh disk', Date.now() - t);
+  await e.close();
+  console.log(process.memoryUsage().rss/1e6);
+}
+main();

@@ -1,0 +1,69 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { lockDataDir } from '../../../lib/db/lock';
+import { createBlankPglite, holdsCluster } from './pglite-blank';
+import type { OpenedTarget } from './types';
+
+/** Who the lock file names while the CLI works on a data dir. */
+export const LOCK_OWNER = 'prisma schema engine';
+
+/**
+ * Opens (creating if needed) the cluster in `dir`, holding the data dir lock for as long as it is
+ * open: PGlite has no lock of its own, and two processes on one dir silently lose writes. A
+ * running service holds the same lock, so the CLI refuses its dir (DataDirLockedError).
+ */
+export async function openPgliteDir(dir: string): Promise<{ pglite: PGlite; close(): Promise<void> }> {
+  const release = lockDataDir(dir, LOCK_OWNER);
+  try {
+    const pglite = holdsCluster(dir) ? await PGlite.create(dir) : await createBlankPglite(dir);
+    return {
+      pglite,
+      close: async () => {
+        try {
+          await pglite.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
+ * The adapter's own shadow database is a `new PGlite('memory://shadow')` per call that is never
+ * closed (hundreds of MB each). Ours starts from the blank-cluster dump and closes on dispose.
+ */
+async function connectToShadowPglite(): Promise<SqlDriverAdapter> {
+  const shadow = await createBlankPglite();
+  const adapter = await new PrismaPGlite(shadow).connect();
+  const dispose = adapter.dispose.bind(adapter);
+  adapter.dispose = async () => {
+    await dispose();
+    await shadow.close();
+  };
+  return adapter;
+}
+
+/** The data dir is opened on first use: `--version`-like calls never touch it. */
+export function openPglite(dir: string): OpenedTarget {
+  let opened: Promise<{ pglite: PGlite; close(): Promise<void> }> | undefined;
+  const factory: SqlMigrationAwareDriverAdapterFactory = {
+    provider: 'postgres',
+    adapterName: 'pglite-prisma-adapter',
+    connect: async () => {
+      opened ??= openPgliteDir(dir);
+      return new PrismaPGlite((await opened).pglite).connect();
+    },
+    connectToShadowDb: connectToShadowPglite,
+  };
+  return {
+    factory,
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type {
+  ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+import type { SchemaEngine } from '@prisma/schema-engine-wasm';
+import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg';
+
+export type { SchemaEngine };
+
+/**
+ * The engine build the CLI itself ships: the exact engine commit of prisma 7.10.1. The glue from
+ * @prisma/schema-engine-wasm fits it (same imports and exports), but that package's own .wasm is
+ * a different commit, so we pair the CLI's binary with the package's JS by hand.
+ */
+const WASM_PATH = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'schema_engine_bg.wasm');
+
+type WasmExports = WebAssembly.Exports & { __wbindgen_start(): void };
+
+interface PanicRegistry {
+  set_message(message: string): void;
+  get(): string;
+}
+
+declare global {
+  // The glue reports a Rust panic's message through this global before it throws.
+  // eslint-disable-next-line no-var
+  var PRISMA_WASM_PANIC_REGISTRY: PanicRegistry | undefined;
+}
+
+let loaded = false;
+
+/**
+ * Instantiates the WASM module once per process. The glue keeps its instance in a module-level
+ * variable, so there can be only one anyway; every SchemaEngine shares its linear memory, which
+ * grows to what the largest operation needed and is never given back (a few tens of MB).
+ */
+function ensureWasmLoaded(): void {
+  if (loaded) return;
+  let lastPanic = '';
+  globalThis.PRISMA_WASM_PANIC_REGISTRY ??= {
+    set_message: (message) => {
+      lastPanic = `RuntimeError: ${message}`;
+    },
+    get: () => lastPanic,
+  };
+  const module = new WebAssembly.Module(fs.readFileSync(WASM_PATH));
+  const instance = new WebAssembly.Instance(module, {
+    './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
+  });
+  glue.__wbg_set_wasm(instance.exports);
+  (instance.exports as WasmExports).__wbindgen_start();
+  loaded = true;
+}
+
+/** The version of the engine build, e.g. "8.1.0-...": what `schema-engine --version` reports. */
+export function wasmEngineVersion(): string {
+  ensureWasmLoaded();
+  return glue.version();
+}
+
+/** Log lines from the engine: JSON strings in the tracing format the native engine prints. */
+export type EngineLogger = (line: string) => void;
+
+/**
+ * A SchemaEngine bound to one database. `datamodels` are [path, content] pairs, like the
+ * native engine's --datamodels files.
+ */
+export async function createSchemaEngine(
+  adapterFactory: ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
+  datamodels: [string, string][] | undefined,
+  logger: EngineLogger = () => {},
+): Promise<SchemaEngine> {
+  ensureWasmLoaded();
+  return glue.SchemaEngine.new({ datamodels }, logger, adapterFactory);
+}
