@@ -56,6 +56,7 @@ export async function startService<TContext extends BaseContext>(
   const config = {
     ...definition.graph,
     includeStacktraceInErrorResponses: false,
+    logger: apolloLogger(definition.log),
     formatError: maskInternalErrors(definition.log),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
@@ -177,4 +178,15 @@ function parseJson(text: string, contentType: string | undefined): { ok: true; v
   } catch {
     return { ok: false };
   }
+}
+
+/** Apollo's own messages, in our log format; its debug chatter is dropped. */
+function apolloLogger(log: Logger) {
+  const text = (args: unknown[]) => args.map(String).join(' ');
+  return {
+    debug: () => {},
+    info: (...args: unknown[]) => log.info(text(args)),
+    warn: (...args: unknown[]) => log.warn(text(args)),
+    error: (...args: unknown[]) => log.error(text(args)),
+  };
 }

@@ -1,6 +1,6 @@
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { lockDataDir } from '../lib/db/lock';
-import { parseDatabaseUrl } from '../lib/db/url';
 import { PROJECT_ROOT } from '../lib/paths';
 import { ADMIN, startSupergraph, type Supergraph } from './support/harness';
 import { TARGETS } from './support/databases';
@@ -110,7 +110,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
 
   if (target === 'pglite') {
     test('a second opener of the same data dir, in this process or another, is refused with a clear error', () => {
-      const dir = parseDatabaseUrl(`pglite:${graph.env.DATA_DIR}/users/pgdata`).dir;
+      const dir = path.join(graph.env.DATA_DIR!, 'users', 'pgdata');
       expect(() => lockDataDir(dir, 'second opener')).toThrow(/already open in this process/);
       const other = spawnSync(process.execPath, ['--import', 'tsx', '-e', `require('./lib/db/lock').lockDataDir(${JSON.stringify(dir)}, 'other process')`], {
         cwd: PROJECT_ROOT,

@@ -9,8 +9,10 @@ import { userKeyset, type User } from './data';
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
 import { checkPassword, normalizeEmail } from './validation';
 
+/** Signs the user in: a token for them, and the rest of this request acts as them (so `user.email` is theirs to see). */
 async function authPayload(context: UsersContext, user: User) {
   const token = await signToken(context.signingKey, { sub: user.id, role: user.role }, USER_TOKEN);
+  context.viewer = { id: user.id, role: user.role };
   return { token, user };
 }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Database } from '../../lib/db/database';
-import { startService, type RunningService } from '../../lib/server';
+import type { BaseContext } from '@apollo/server';
+import { startService, type RunningService, type ServiceDefinition } from '../../lib/server';
 import { loadRouterConfig } from '../../router/config';
 import { buildRouter } from '../../router/server';
 import { loadOrdersConfig } from '../../subgraphs/orders/config';
@@ -82,7 +83,7 @@ export async function startSupergraph(target: Target): Promise<Supergraph> {
     await databases.drop();
   };
   try {
-    const start = async (definition: Parameters<typeof startService>[0] & { database: Database }, port: number): Promise<RunningSubgraph> => {
+    const start = async <TContext extends BaseContext>(definition: ServiceDefinition<TContext> & { database: Database }, port: number): Promise<RunningSubgraph> => {
       const service = await startService(definition, { port });
       running.push(service);
       return { ...service, database: definition.database, query: queryAt(service.url) };

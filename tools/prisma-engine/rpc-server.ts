@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { CodedError, runDatabaseCommand } from './cli-commands';
+import { engineErrorInfo } from './engine-error';
 import type { EngineSession } from './engine-session';
 import type { SchemaEngine } from './wasm-engine';
 
@@ -44,17 +45,8 @@ export function toRpcError(error: unknown): { code: number; message: string; dat
 
 function engineErrorData(error: unknown): Record<string, unknown> {
   if (error instanceof CodedError) return { is_panic: false, message: error.message, error_code: error.errorCode };
-  const message = error instanceof Error ? error.message : String(error);
-  // The wasm engine rejects with an Error whose message is the native engine's JSON error body.
-  try {
-    const parsed = JSON.parse(message) as Record<string, unknown>;
-    if (parsed && typeof parsed === 'object' && 'message' in parsed) return { is_panic: false, ...parsed };
-  } catch {
-    // Not JSON: a plain JS error (e.g. from a driver adapter).
-  }
-  const isPanic = error instanceof WebAssembly.RuntimeError;
-  const panicMessage = isPanic ? globalThis.PRISMA_WASM_PANIC_REGISTRY?.get() : undefined;
-  return { is_panic: isPanic, message: panicMessage || message };
+  const { message, errorCode } = engineErrorInfo(error);
+  return { is_panic: false, message, ...(errorCode ? { error_code: errorCode } : {}) };
 }
 
 export class RpcServer {
