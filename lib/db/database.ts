@@ -63,7 +63,11 @@ export async function openDatabase(service: ServiceName, url: string): Promise<D
     kind: target.kind,
     adapter,
     statements,
-    migrate: async () => (await applyMigrations({ adapterFactory: factory, ...migrations })).applied,
+    // One cheap query first: the WASM schema engine (slow to load, heavy in memory) only when needed.
+    migrate: async () => {
+      const pending = await pendingMigrations({ adapterFactory: factory, migrationsDir: migrations.migrationsDir });
+      return pending.length === 0 ? [] : (await applyMigrations({ adapterFactory: factory, ...migrations })).applied;
+    },
     checkReady: async () => {
       const pending = await pendingMigrations({ adapterFactory: factory, migrationsDir: migrations.migrationsDir });
       if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);

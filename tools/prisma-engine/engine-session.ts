@@ -1,5 +1,9 @@
 import fs from 'node:fs';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
+  type ErrorRegistry,
+} from '@prisma/driver-adapter-utils';
 import { hardenAdapterFactory } from './harden-adapter';
 import { logLine } from './log';
 import { openTarget, type OpenedTarget } from './targets';
@@ -24,11 +28,17 @@ export class EngineSession {
     this.url = datasource.url;
     this.target = datasource.url ? openTarget(datasource.url, datasource.shadowDatabaseUrl) : undefined;
     this.hardened = hardenAdapterFactory(this.target?.factory ?? noDatasource);
+    this.bound = bindMigrationAwareSqlAdapterFactory(this.hardened.factory);
+    this.errorRegistry = this.bound.errorRegistry;
   }
+
+  /** Where the engine leaves errors thrown inside the adapter (see engine-error.ts). */
+  readonly errorRegistry: ErrorRegistry;
+  private readonly bound: ErrorCapturingSqlMigrationAwareDriverAdapterFactory;
 
   getEngine(): Promise<SchemaEngine> {
     this.engine ??= createSchemaEngine(
-      bindMigrationAwareSqlAdapterFactory(this.hardened.factory),
+      this.bound,
       // The engine panics on an empty list ("validate_multi_file() must be called with at least
       // one file"); no schema at all is `undefined`.
       this.datamodelPaths.length > 0

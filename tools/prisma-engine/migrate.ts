@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
+  type ErrorRegistry,
   type SqlDriverAdapterFactory,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
@@ -44,8 +45,8 @@ function engineOwnedFactory(factory: SqlDriverAdapterFactory): SqlDriverAdapterF
   return factory;
 }
 
-function toMigrationError(error: unknown): MigrationError {
-  const { message, errorCode } = engineErrorInfo(error);
+function toMigrationError(error: unknown, registry: ErrorRegistry): MigrationError {
+  const { message, errorCode } = engineErrorInfo(error, registry);
   return new MigrationError(errorCode ? `${errorCode}: ${message}` : message, errorCode);
 }
 
@@ -60,7 +61,8 @@ function toMigrationError(error: unknown): MigrationError {
 export async function applyMigrations(opts: ApplyMigrationsOptions): Promise<{ applied: string[] }> {
   const hardened = hardenAdapterFactory(engineOwnedFactory(opts.adapterFactory));
   const schema = fs.readFileSync(opts.schemaPath, 'utf8');
-  const engine = await createSchemaEngine(bindMigrationAwareSqlAdapterFactory(hardened.factory), [[opts.schemaPath, schema]]);
+  const bound = bindMigrationAwareSqlAdapterFactory(hardened.factory);
+  const engine = await createSchemaEngine(bound, [[opts.schemaPath, schema]]);
   try {
     const { appliedMigrationNames } = await engine.applyMigrations({
       migrationsList: readMigrationList(opts.migrationsDir),
@@ -68,7 +70,7 @@ export async function applyMigrations(opts: ApplyMigrationsOptions): Promise<{ a
     });
     return { applied: appliedMigrationNames };
   } catch (error) {
-    throw toMigrationError(error);
+    throw toMigrationError(error, bound.errorRegistry);
   } finally {
     engine.free();
     await hardened.disposeAll();

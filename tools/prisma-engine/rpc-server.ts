@@ -1,4 +1,5 @@
 import readline from 'node:readline';
+import type { ErrorRegistry } from '@prisma/driver-adapter-utils';
 import { CodedError, runDatabaseCommand } from './cli-commands';
 import { engineErrorInfo } from './engine-error';
 import type { EngineSession } from './engine-session';
@@ -38,14 +39,17 @@ const PASS_THROUGH = new Set([
 type EngineMethod = (this: SchemaEngine, params: unknown) => Promise<unknown>;
 
 /** The engine's error as the native engine reports it (`data` is what the CLI reads). */
-export function toRpcError(error: unknown): { code: number; message: string; data: Record<string, unknown> } {
-  const data = engineErrorData(error);
+export function toRpcError(
+  error: unknown,
+  registry?: ErrorRegistry,
+): { code: number; message: string; data: Record<string, unknown> } {
+  const data = engineErrorData(error, registry);
   return { code: 4466, message: 'An error happened. Check the data field for details.', data };
 }
 
-function engineErrorData(error: unknown): Record<string, unknown> {
+function engineErrorData(error: unknown, registry: ErrorRegistry | undefined): Record<string, unknown> {
   if (error instanceof CodedError) return { is_panic: false, message: error.message, error_code: error.errorCode };
-  const { message, errorCode } = engineErrorInfo(error);
+  const { message, errorCode } = engineErrorInfo(error, registry);
   return { is_panic: false, message, ...(errorCode ? { error_code: errorCode } : {}) };
 }
 
@@ -86,7 +90,7 @@ export class RpcServer {
       const result = await this.call(request.method, request.params);
       this.send({ jsonrpc: '2.0', id: request.id, result: result ?? {} });
     } catch (error) {
-      this.send({ jsonrpc: '2.0', id: request.id, error: toRpcError(error) });
+      this.send({ jsonrpc: '2.0', id: request.id, error: toRpcError(error, this.session.errorRegistry) });
     }
   }
 

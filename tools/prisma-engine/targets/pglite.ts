@@ -63,7 +63,9 @@ export function openPglite(dir: string): OpenedTarget {
   return {
     factory,
     close: async () => {
-      if (opened) await (await opened).close();
+      // A dir that never opened (e.g. the lock refused it) has nothing to close.
+      const dir = await opened?.catch(() => undefined);
+      await dir?.close();
     },
   };
 }

@@ -1,0 +1,25 @@
+/**
+ * `npm run bench -- <name> [options]`. Benchmarks print figures; tests never assert timings.
+ *   startup [runs=3]                 cold and warm start to first answer, idle RSS per process
+ *   entities [pglite|postgres] [runs=20]   SQL statements, fetches and latency for N = 1, 10, 100
+ */
+import { benchEntities } from '../bench/entities';
+import { benchStartup } from '../bench/startup';
+
+const [name, ...args] = process.argv.slice(2);
+const benches: Record<string, () => Promise<void>> = {
+  startup: () => benchStartup(Number(args[0] ?? 3)),
+  entities: () => benchEntities(args[0] === 'postgres' ? 'postgres' : 'pglite', Number(args[1] ?? 20)),
+};
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  console.error(`Usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]`);
+  process.exit(2);
+}
+bench().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
