@@ -31,6 +31,7 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Called once the server has drained: close database clients here. */
   close?(): Promise<void>;
+  /** Turns off introspection (Apollo also serves its production landing page, not Sandbox). */
   production: boolean;
 }
 
@@ -56,6 +57,8 @@ export async function startService<TContext extends BaseContext>(
   const config = {
     ...definition.graph,
     includeStacktraceInErrorResponses: false,
+    // Schema discovery is for development; production answers only the operations clients send.
+    introspection: !definition.production,
     logger: apolloLogger(definition.log),
     formatError: maskInternalErrors(definition.log),
     plugins: [

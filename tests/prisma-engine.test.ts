@@ -9,12 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { lockDataDir } from '../lib/db/lock';
-import { applyMigrations, listMigrationNames, pendingMigrations } from '../tools/prisma-engine';
+import { listMigrationNames } from '../tools/prisma-engine/migrations-dir';
 
 const ROOT = path.resolve(__dirname, '..');
 const PRISMA_CLI = path.join(ROOT, 'node_modules/prisma/build/index.js');
@@ -63,8 +59,8 @@ interface Target {
   env(id: string): Record<string, string>;
   /** The URL of database `id` (created by the CLI on first use, as PGlite dirs and P1003 allow). */
   url(id: string): string;
-  /** A factory as a service would make it, for an existing database `id`, and how to close it. */
-  open(id: string): Promise<{ factory: SqlDriverAdapterFactory; close(): Promise<void> }>;
+  /** Makes database `id` exist, empty, where a service would expect it to (PGlite makes its own). */
+  create(id: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -78,19 +74,7 @@ function pgliteTarget(): Target {
     name: 'pglite',
     env: (id) => ({ DATA_DIR: dataDir(id), TEST_TARGET_URL: url(id) }),
     url,
-    open: async (id) => {
-      // As a service does: its own lock, then its own PGlite instance.
-      const dir = url(id).slice('pglite:'.length);
-      const release = lockDataDir(dir, 'test service');
-      const pglite = await PGlite.create(dir);
-      return {
-        factory: new PrismaPGlite(pglite),
-        close: async () => {
-          await pglite.close();
-          release();
-        },
-      };
-    },
+    create: async () => {},
     cleanup: async () => {},
   };
 }
@@ -106,11 +90,10 @@ function postgresTarget(serverUrl: string): Target {
     name: 'postgres',
     env: (id) => ({ PRODUCTS_DATABASE_URL: url(id), TEST_TARGET_URL: url(id) }),
     url,
-    open: async (id) => {
+    create: async (id) => {
       const admin = new pg.Client({ connectionString: serverUrl });
       await admin.connect();
       await admin.query(`CREATE DATABASE "${run}_${id}"`).finally(() => admin.end());
-      return { factory: new PrismaPg({ connectionString: url(id) }), close: async () => {} };
     },
     cleanup: async () => {
       const admin = new pg.Client({ connectionString: serverUrl });
@@ -228,7 +211,8 @@ async function inProcess(target: Target, id: string, migrationsDir: string, prob
     execFile(
       process.execPath,
       ['--import', tsx, script, target.url(id), migrationsDir, PRODUCTS_SCHEMA, probe],
-      { cwd: ROOT, timeout: 90_000 },
+      // The script lives outside the repository: NODE_PATH lets its bare imports resolve.
+      { cwd: ROOT, timeout: 90_000, env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } },
       (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as InProcessResult)),
     );
   });
@@ -237,9 +221,9 @@ async function inProcess(target: Target, id: string, migrationsDir: string, prob
 describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (target) => {
   afterAll(() => target.cleanup());
 
-  test('--version answers without a database', async () => {
-    const run = await prisma(['--version'], {});
-    expect(run.output).toMatch(/Schema Engine\s*:\s*schema-engine-cli \w+/);
+  test('prisma --version finds the engine through the config and reports its commit', async () => {
+    const run = expectOk(await prisma(['--version', '--config', PRODUCTS_CONFIG], {}));
+    expect(run.output).toMatch(/Schema Engine\s*: schema-engine-cli [0-9a-f]{40} \(at tools\/prisma-engine\/bin\/schema-engine/);
   });
 
   test('migrate diff --from-empty --to-schema --script prints the SQL', async () => {
@@ -282,11 +266,9 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
         const dir = target.url('deployed').slice('pglite:'.length);
         const release = lockDataDir(dir, 'products service');
         try {
-          for (const args of [['migrate', 'status'], ['migrate', 'deploy']]) {
-            const run = await prisma([...args, '--config', PRODUCTS_CONFIG], env);
-            expect(run.code).not.toBe(0);
-            expect(run.output).toContain(`is in use by process ${process.pid} (products service`);
-          }
+          const run = await prisma(['migrate', 'deploy', '--config', PRODUCTS_CONFIG], env);
+          expect(run.code).not.toBe(0);
+          expect(run.output).toContain(`is in use by process ${process.pid} (products service`);
         } finally {
           release();
         }
@@ -315,13 +297,12 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
       const run = expectOk(await prisma(['migrate', 'dev', '--name', 'add_note', ...config], env));
       const names = listMigrationNames(path.join(project.dir, 'migrations'));
       expect(names).toHaveLength(2);
-      expect(fs.readFileSync(path.join(project.dir, 'migrations', names[1]!, 'migration.sql'), 'utf8')).toContain('ADD COLUMN "note" TEXT');
+      expect(fs.readFileSync(path.join(project.dir, 'migrations', names[1]!, 'migration.sql'), 'utf8')).toMatch(/ADD COLUMN\s+"note" TEXT/);
       expect(run.output).toContain('in sync with your schema');
       if (process.env.TEST_DATABASE_URL && target.name === 'postgres') {
+        // The temporary shadow database was really separate, and is gone.
         expect(await shadowDatabases(process.env.TEST_DATABASE_URL)).toEqual([]);
       }
-      const again = expectOk(await prisma(['migrate', 'dev', ...config], env));
-      expect(again.output).toContain('Already in sync');
     });
 
     test('db push applies a schema change without a migration', async () => {
@@ -339,7 +320,7 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
       expect(run.output).toContain('add_note');
       // The pushed column is gone again: the database differs from the schema by exactly it.
       const diff = await prisma(['migrate', 'diff', '--from-config-datasource', '--to-schema', project.schema, '--script', ...config], env);
-      expect(expectOk(diff).stdout).toContain('ADD COLUMN "colour" TEXT');
+      expect(expectOk(diff).stdout).toMatch(/ADD COLUMN\s+"colour" TEXT/);
     });
   });
 

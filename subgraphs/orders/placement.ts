@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Viewer } from '../../lib/auth/viewer';
 import { badInput, clientError, ErrorCode } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
-import { isUniqueViolation } from '../../lib/subgraph';
+import { isUniqueViolation } from '../../lib/db/errors';
 import type { Order, OrdersStore } from './data';
 import type { ProductsClient } from './products-client';
 

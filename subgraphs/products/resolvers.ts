@@ -1,7 +1,7 @@
 import { requireAdmin } from '../../lib/auth/viewer';
 import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
-import { isUniqueViolation } from '../../lib/subgraph';
+import { isUniqueViolation } from '../../lib/db/errors';
 import type { ProductsContext } from './context';
 import { productKeyset, type Product } from './data';
 import { checkDescription, checkName, checkPriceCents, checkQuantity, checkSku } from './validation';

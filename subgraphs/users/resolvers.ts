@@ -3,7 +3,7 @@ import { requireAdmin, requireSelfOrAdmin } from '../../lib/auth/viewer';
 import { badInput, clientError, ErrorCode } from '../../lib/graphql/errors';
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { DateTime } from '../../lib/graphql/scalars';
-import { isUniqueViolation } from '../../lib/subgraph';
+import { isUniqueViolation } from '../../lib/db/errors';
 import type { UsersContext } from './context';
 import { userKeyset, type User } from './data';
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';

@@ -1,0 +1,56 @@
+import { GraphQLError } from 'graphql';
+import { ConfigError, loadServiceConfig, readPort } from '../lib/config';
+import { parseDatabaseUrl, redactUrl } from '../lib/db/url';
+import { badInput, maskInternalErrors } from '../lib/graphql/errors';
+import { readPageArgs, encodeCursor } from '../lib/graphql/pagination';
+import type { Logger } from '../lib/log';
+
+describe('error masking', () => {
+  const logged: unknown[] = [];
+  const log: Logger = { info: () => {}, warn: () => {}, error: (_message, fields) => logged.push(fields) };
+  const format = maskInternalErrors(log);
+
+  test('a database error reaches the client as INTERNAL_SERVER_ERROR with no SQL, and is logged in full', () => {
+    const prismaError = Object.assign(new Error('Invalid `prisma.user.create()`: SELECT "password_hash" FROM users'), { code: 'P2010' });
+    const wrapped = new GraphQLError(prismaError.message, { originalError: prismaError, path: ['signUp'] });
+    const formatted = format({ message: prismaError.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, wrapped);
+    expect(formatted).toEqual({ message: expect.stringMatching(/^Internal server error/), path: undefined, locations: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(JSON.stringify(formatted)).not.toMatch(/SELECT|prisma|password/);
+    expect(logged).toHaveLength(1);
+  });
+
+  test('client errors keep their code and message, without a stack trace', () => {
+    const error = badInput('"first" must be between 0 and 100, got 101.', 'first');
+    const formatted = format({ message: error.message, extensions: { ...error.extensions, stacktrace: ['at y'] } }, error);
+    expect(formatted).toEqual({ message: error.message, extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
+  });
+
+  test('an unknown code on a non-GraphQL error is masked even if it looks like a client code', () => {
+    const sneaky = Object.assign(new Error('boom'), { extensions: { code: 'BAD_USER_INPUT' } });
+    const fromResolver = new GraphQLError('boom', { originalError: sneaky, path: ['signUp'] });
+    const formatted = format({ message: 'boom', path: ['signUp'], extensions: { code: 'BAD_USER_INPUT' } }, fromResolver);
+    expect(formatted.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+  });
+});
+
+describe('configuration', () => {
+  test('a bad port names the variable', () => {
+    expect(() => readPort({ USERS_PORT: 'abc' }, 'USERS_PORT', 4001)).toThrow(new ConfigError('USERS_PORT must be a port number between 0 and 65535, got "abc"'));
+  });
+
+  test('a service uses PostgreSQL when its URL is set, the embedded database under DATA_DIR otherwise', () => {
+    expect(loadServiceConfig('orders', { ORDERS_DATABASE_URL: 'postgresql://u:p@db:5432/orders' }).databaseUrl).toBe('postgresql://u:p@db:5432/orders');
+    expect(parseDatabaseUrl(loadServiceConfig('orders', { DATA_DIR: '/srv/data' }).databaseUrl)).toEqual({ kind: 'pglite', dir: '/srv/data/orders/pgdata' });
+    expect(() => parseDatabaseUrl('mysql://x')).toThrow(/Unsupported database URL/);
+    expect(redactUrl('postgresql://user:secret@host/db')).toBe('postgresql://user:***@host/db');
+  });
+});
+
+describe('pagination arguments', () => {
+  test('first must be 0..100 and after must be a cursor we issued', () => {
+    expect(readPageArgs(undefined, undefined)).toEqual({ first: 20, take: 21, after: null });
+    expect(readPageArgs(5, encodeCursor(['2026-01-01T00:00:00.000Z', 'id-1']))).toEqual({ first: 5, take: 6, after: ['2026-01-01T00:00:00.000Z', 'id-1'] });
+    for (const first of [-1, 101]) expect(() => readPageArgs(first, null)).toThrow(/between 0 and 100/);
+    for (const cursor of ['garbage', Buffer.from('{"a":1}').toString('base64url')]) expect(() => readPageArgs(1, cursor)).toThrow(/not a cursor/);
+  });
+});
