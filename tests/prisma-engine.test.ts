@@ -226,12 +226,6 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
     expect(run.output).toMatch(/Schema Engine\s*: schema-engine-cli [0-9a-f]{40} \(at tools\/prisma-engine\/bin\/schema-engine/);
   });
 
-  test('migrate diff --from-empty --to-schema --script prints the SQL', async () => {
-    const run = expectOk(await prisma(['migrate', 'diff', '--from-empty', '--to-schema', PRODUCTS_SCHEMA, '--script', '--config', PRODUCTS_CONFIG], target.env('diff')));
-    expect(run.stdout).toContain('CREATE TABLE "products"');
-    expect(run.stdout).toContain('CREATE TABLE "stock_reservation_items"');
-  });
-
   describe('the committed products migrations', () => {
     const env = target.env('deployed');
 
@@ -239,6 +233,13 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
       const run = expectOk(await prisma(['migrate', 'deploy', '--config', PRODUCTS_CONFIG], env));
       expect(run.output).toContain(INIT);
       expect(run.output).toContain('successfully applied');
+    });
+
+    // The wasm engine queries its database at start even for a diff that does not involve it.
+    test('migrate diff --from-empty --to-schema --script prints the SQL', async () => {
+      const run = expectOk(await prisma(['migrate', 'diff', '--from-empty', '--to-schema', PRODUCTS_SCHEMA, '--script', '--config', PRODUCTS_CONFIG], env));
+      expect(run.stdout).toContain('CREATE TABLE "products"');
+      expect(run.stdout).toContain('CREATE TABLE "stock_reservation_items"');
     });
 
     test('migrate status then reports it up to date', async () => {

@@ -4,22 +4,25 @@ import {
   type ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
   type ErrorRegistry,
 } from '@prisma/driver-adapter-utils';
-import { hardenAdapterFactory } from './harden-adapter';
+import { hardenAdapterFactory, type HardenedFactory } from './harden-adapter';
 import { logLine } from './log';
 import { openTarget, type OpenedTarget } from './targets';
 import { createSchemaEngine, type SchemaEngine } from './wasm-engine';
 
 /**
  * One engine executable's lifetime: the database it was started for, and the wasm engine on top
- * of it, created on first use so a request that needs no database never opens (or locks) one.
+ * of it, created on the first request (`createDatabase` needs none).
  */
 export class EngineSession {
   private engine: Promise<SchemaEngine> | undefined;
   private readonly target: OpenedTarget | undefined;
-  private readonly hardened;
+  private readonly hardened: HardenedFactory;
+  private readonly bound: ErrorCapturingSqlMigrationAwareDriverAdapterFactory;
   private closed: Promise<void> | undefined;
 
   readonly url: string | undefined;
+  /** Where the engine leaves errors thrown inside the adapter (see engine-error.ts). */
+  readonly errorRegistry: ErrorRegistry;
 
   constructor(
     private readonly datamodelPaths: string[],
@@ -31,10 +34,6 @@ export class EngineSession {
     this.bound = bindMigrationAwareSqlAdapterFactory(this.hardened.factory);
     this.errorRegistry = this.bound.errorRegistry;
   }
-
-  /** Where the engine leaves errors thrown inside the adapter (see engine-error.ts). */
-  readonly errorRegistry: ErrorRegistry;
-  private readonly bound: ErrorCapturingSqlMigrationAwareDriverAdapterFactory;
 
   getEngine(): Promise<SchemaEngine> {
     this.engine ??= createSchemaEngine(

@@ -31,6 +31,26 @@ declare global {
 let loaded = false;
 
 /**
+ * Every engine leaves a 10 s timer behind (a timeout racing an operation that already finished),
+ * which would keep a one-shot script alive for 10 s after applyMigrations resolved. Its timers
+ * are unref'd: whatever the engine is waiting for (a socket, a PGlite call) keeps the process
+ * alive on its own.
+ */
+function withUnrefTimers(imports: typeof glue): WebAssembly.ModuleImports {
+  const patched: Record<string, unknown> = { ...imports };
+  for (const [name, value] of Object.entries(imports)) {
+    if (name.startsWith('__wbg_setTimeout_') && typeof value === 'function') {
+      patched[name] = (...args: unknown[]): unknown => {
+        const timer = (value as (...a: unknown[]) => unknown)(...args);
+        (timer as { unref?: () => void } | undefined)?.unref?.();
+        return timer;
+      };
+    }
+  }
+  return patched as WebAssembly.ModuleImports;
+}
+
+/**
  * Instantiates the WASM module once per process. The glue keeps its instance in a module-level
  * variable, so there can be only one anyway; every SchemaEngine shares its linear memory, which
  * grows to what the largest operation needed and is never given back (a few tens of MB).
@@ -45,9 +65,7 @@ function ensureWasmLoaded(): void {
     get: () => lastPanic,
   };
   const module = new WebAssembly.Module(fs.readFileSync(WASM_PATH));
-  const instance = new WebAssembly.Instance(module, {
-    './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
-  });
+  const instance = new WebAssembly.Instance(module, { './schema_engine_bg.js': withUnrefTimers(glue) });
   glue.__wbg_set_wasm(instance.exports);
   (instance.exports as WasmExports).__wbindgen_start();
   loaded = true;

@@ -48,7 +48,11 @@ async function connectToShadowPglite(): Promise<SqlDriverAdapter> {
   return adapter;
 }
 
-/** The data dir is opened on first use: `--version`-like calls never touch it. */
+/**
+ * The data dir is opened (and locked) on the first connection. The wasm engine connects and
+ * queries at start even for commands that need no database (`migrate diff --from-empty
+ * --to-schema`), so such commands do open, and if need be create, the data dir.
+ */
 export function openPglite(dir: string): OpenedTarget {
   let opened: Promise<{ pglite: PGlite; close(): Promise<void> }> | undefined;
   const factory: SqlMigrationAwareDriverAdapterFactory = {
@@ -63,7 +67,7 @@ export function openPglite(dir: string): OpenedTarget {
   return {
     factory,
     close: async () => {
-      // A dir that never opened (e.g. the lock refused it) has nothing to close.
+      // A dir that never opened (or that the lock refused) has nothing to close.
       const dir = await opened?.catch(() => undefined);
       await dir?.close();
     },

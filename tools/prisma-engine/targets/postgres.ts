@@ -50,7 +50,7 @@ class PostgresMigrationFactory implements SqlMigrationAwareDriverAdapterFactory 
   ) {}
 
   connect(): Promise<SqlDriverAdapter> {
-    return connectTo(this.url, databaseName(this.url));
+    return new PrismaPg({ connectionString: this.url }).connect();
   }
 
   async connectToShadowDb(): Promise<SqlDriverAdapter> {
