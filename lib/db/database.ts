@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { applyMigrations, pendingMigrations } from '../../tools/prisma-engine';
 import { PROJECT_ROOT } from '../paths';
 import { countStatements, StatementCounter } from './counting';
-import { lockDataDir } from './lock';
+import { openPgliteDir } from './pglite';
 import { parseDatabaseUrl, type ServiceName } from './url';
 
 /** A service's own database, whichever kind it is; hand `adapter` to that service's PrismaClient. */
@@ -39,21 +38,9 @@ export async function openDatabase(service: ServiceName, url: string): Promise<D
   let factory: SqlDriverAdapterFactory;
   let closeDriver: () => Promise<void>;
   if (target.kind === 'pglite') {
-    const release = lockDataDir(target.dir, `${service} service`);
-    try {
-      const pglite = await PGlite.create(target.dir);
-      factory = new PrismaPGlite(pglite);
-      closeDriver = async () => {
-        try {
-          await pglite.close();
-        } finally {
-          release();
-        }
-      };
-    } catch (error) {
-      release();
-      throw error;
-    }
+    const opened = await openPgliteDir(target.dir, `${service} service`);
+    factory = new PrismaPGlite(opened.pglite);
+    closeDriver = opened.close;
   } else {
     factory = new PrismaPg({ connectionString: target.url, max: Number(process.env.DATABASE_POOL_SIZE) || 10 });
     closeDriver = async () => {};

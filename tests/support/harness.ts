@@ -1,3 +1,6 @@
+// Service logs would drown jest's report; LOG_LEVEL=info shows them when debugging.
+process.env.LOG_LEVEL ??= 'silent';
+
 import net from 'node:net';
 import type { Database } from '../../lib/db/database';
 import type { BaseContext } from '@apollo/server';

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { lockDataDir } from '../../lib/db/lock';
 import { parseDatabaseUrl, redactUrl } from '../../lib/db/url';
 import { logLine } from './log';
-import { createBlankPglite, holdsCluster } from './targets/pglite-blank';
+import { createBlankPglite, holdsCluster } from '../../lib/db/pglite-blank';
 import { LOCK_OWNER } from './targets/pglite';
 import { databaseName, withDatabase } from './targets/postgres';
 

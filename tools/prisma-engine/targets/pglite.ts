@@ -1,37 +1,12 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { lockDataDir } from '../../../lib/db/lock';
-import { createBlankPglite, holdsCluster } from './pglite-blank';
+import { createBlankPglite } from '../../../lib/db/pglite-blank';
+import { openPgliteDir } from '../../../lib/db/pglite';
 import type { OpenedTarget } from './types';
 
 /** Who the lock file names while the CLI works on a data dir. */
 export const LOCK_OWNER = 'prisma schema engine';
-
-/**
- * Opens (creating if needed) the cluster in `dir`, holding the data dir lock for as long as it is
- * open: PGlite has no lock of its own, and two processes on one dir silently lose writes. A
- * running service holds the same lock, so the CLI refuses its dir (DataDirLockedError).
- */
-export async function openPgliteDir(dir: string): Promise<{ pglite: PGlite; close(): Promise<void> }> {
-  const release = lockDataDir(dir, LOCK_OWNER);
-  try {
-    const pglite = holdsCluster(dir) ? await PGlite.create(dir) : await createBlankPglite(dir);
-    return {
-      pglite,
-      close: async () => {
-        try {
-          await pglite.close();
-        } finally {
-          release();
-        }
-      },
-    };
-  } catch (error) {
-    release();
-    throw error;
-  }
-}
 
 /**
  * The adapter's own shadow database is a `new PGlite('memory://shadow')` per call that is never
@@ -59,7 +34,7 @@ export function openPglite(dir: string): OpenedTarget {
     provider: 'postgres',
     adapterName: 'pglite-prisma-adapter',
     connect: async () => {
-      opened ??= openPgliteDir(dir);
+      opened ??= openPgliteDir(dir, LOCK_OWNER);
       return new PrismaPGlite((await opened).pglite).connect();
     },
     connectToShadowDb: connectToShadowPglite,

@@ -8,7 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
  * Shadow databases and new data dirs start from such a dump, kept per PGlite version in the
  * temp dir (~40 MB, uncompressed because decompressing costs more than reading).
  */
-const CACHE_FILE = path.join(os.tmpdir(), 'prisma-engine-cache', `pglite-${pgliteVersion()}-blank.tar`);
+const CACHE_FILE = path.join(os.tmpdir(), 'commerce-pglite-cache', `pglite-${pgliteVersion()}-blank.tar`);
 
 /** The installed PGlite's version (its package.json is not exported, so read from disk). */
 function pgliteVersion(): string {
