@@ -6,6 +6,7 @@ COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY tools ./tools
 COPY lib ./lib
+COPY scripts ./scripts
 RUN npm ci --include=dev
 COPY . .
 CMD ["node", "--import", "tsx", "router/index.ts"]

@@ -96,6 +96,30 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
     expect(one.sql).toEqual([1, 1, 2]); // users IN (...); products IN (...); orders page + items IN (...)
   });
 
+  test('users { orders } for many users costs one orders query, and each user gets their own newest orders', async () => {
+    const QUERY = `{ users(first: 100) { edges { node { id orders(first: 3) { edges { node { id createdAt } } pageInfo { hasNextPage } } } } } }`;
+    const before = graph.orders.database.statements.count;
+    const result = await graph.router.query(QUERY, {}, graph.adminToken);
+    expect(result.errors).toBeUndefined();
+    expect(graph.orders.database.statements.count - before).toBe(1);
+    for (const buyer of buyers) {
+      const node = result.data!.users.edges.find((edge: any) => edge.node.id === buyer.id).node;
+      const own = await graph.orders.query('{ orders(first: 3) { edges { node { id createdAt } } pageInfo { hasNextPage } } }', {}, buyer.token);
+      expect(node.orders).toEqual(own.data!.orders);
+    }
+    // Paging through me.orders with cursors visits every order of the user once, newest first.
+    const PAGE = 'query ($after: String) { me { orders(first: 7, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }';
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: any = await graph.router.query(PAGE, { after }, buyers[0]!.token);
+      seen.push(...page.data.me.orders.edges.map((edge: any) => edge.node.id));
+      after = page.data.me.orders.pageInfo.hasNextPage ? page.data.me.orders.pageInfo.endCursor : null;
+    } while (after);
+    const all = await graph.orders.query('{ orders(first: 100) { edges { node { id } } } }', {}, buyers[0]!.token);
+    expect(seen).toEqual(all.data!.orders.edges.map((edge: any) => edge.node.id));
+  });
+
   test('GET /health answers 200 once the supergraph is loaded; unknown paths are 404', async () => {
     const origin = new URL(graph.router.url).origin;
     expect(await (await fetch(`${origin}/health`)).json()).toMatchObject({ status: 'ok', service: 'router' });

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../../lib/db/database';
 import type { Keyset } from '../../lib/graphql/pagination';
-import { PrismaClient, type Order, type OrderItem, type OrderStatus, type Prisma } from './generated/prisma/client';
+import { Prisma, PrismaClient, type Order, type OrderItem, type OrderStatus } from './generated/prisma/client';
 
 export type { Order, OrderItem, OrderStatus };
 
@@ -40,6 +40,27 @@ export class OrdersStore {
     return this.prisma.order.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take });
   }
 
+  /**
+   * The first `take` orders (newest first, after the keyset when given) of each of many buyers, in
+   * one statement: a window function ranks each buyer's orders, so N users' order lists cost one
+   * query, not N.
+   */
+  async pagesByBuyer(buyerIds: readonly string[], take: number, after: Keyset | null): Promise<Order[][]> {
+    const afterClause = after ? Prisma.sql`AND (created_at, id) < (${new Date(after[0])}::timestamptz, ${after[1]})` : Prisma.empty;
+    const rows = await this.prisma.$queryRaw<Order[]>`
+      SELECT id, buyer_id AS "buyerId", status, total_cents AS "totalCents", currency,
+             idempotency_key AS "idempotencyKey", created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM (
+        SELECT *, row_number() OVER (PARTITION BY buyer_id ORDER BY created_at DESC, id DESC) AS rank
+        FROM orders WHERE buyer_id = ANY(${[...buyerIds]}::text[]) ${afterClause}
+      ) ranked
+      WHERE rank <= ${take}
+      ORDER BY created_at DESC, id DESC`;
+    const byBuyer = new Map<string, Order[]>(buyerIds.map((id) => [id, []]));
+    for (const row of rows) byBuyer.get(row.buyerId)?.push(row);
+    return buyerIds.map((id) => byBuyer.get(id) ?? []);
+  }
+
   /** Records the intent before any stock is touched, so a crash leaves a trace to recover from. */
   createPending(buyerId: string, idempotencyKey: string | null): Promise<Order> {
     return this.prisma.order.create({ data: { buyerId, idempotencyKey, status: 'PENDING' } });
@@ -67,9 +88,17 @@ export class OrdersStore {
 
 export const orderKeyset = (order: Order): Keyset => [order.createdAt.toISOString(), order.id];
 
+/** One user's page of orders, as `User.orders(first, after)` asks for it. */
+export interface BuyerPage {
+  buyerId: string;
+  take: number;
+  after: Keyset | null;
+}
+
 export interface OrderLoaders {
   byId: DataLoader<string, Order | null>;
   items: DataLoader<string, OrderItem[]>;
+  byBuyer: DataLoader<BuyerPage, Order[], string>;
 }
 
 /** Per-request loaders: N orders' lookups or lines cost one query each, not N. */
@@ -77,5 +106,23 @@ export function createOrderLoaders(store: OrdersStore): OrderLoaders {
   return {
     byId: new DataLoader((ids) => store.findByIds(ids)),
     items: new DataLoader((ids) => store.itemsOf(ids)),
+    byBuyer: new DataLoader(
+      async (pages) => {
+        // Users asked for with the same arguments share one query (in practice: all of them).
+        const byArguments = new Map<string, BuyerPage[]>();
+        for (const page of pages) {
+          const key = JSON.stringify([page.take, page.after]);
+          byArguments.set(key, [...(byArguments.get(key) ?? []), page]);
+        }
+        const answers = new Map<BuyerPage, Order[]>();
+        for (const group of byArguments.values()) {
+          const { take, after } = group[0]!;
+          const results = await store.pagesByBuyer(group.map((page) => page.buyerId), take, after);
+          group.forEach((page, index) => answers.set(page, results[index]!));
+        }
+        return pages.map((page) => answers.get(page)!);
+      },
+      { cacheKeyFn: (page) => JSON.stringify([page.buyerId, page.take, page.after]) },
+    ),
   };
 }

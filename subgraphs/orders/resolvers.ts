@@ -53,7 +53,8 @@ export const resolvers = {
     orders: async (user: { id: string }, args: PageArgs, context: OrdersContext) => {
       requireSelfOrAdmin(context.viewer, user.id, "see this user's orders");
       const page = readPageArgs(args.first, args.after);
-      return toConnection(await context.store.page(page.take, page.after, user.id), page.first, orderKeyset);
+      const orders = await context.orders.byBuyer.load({ buyerId: user.id, take: page.take, after: page.after });
+      return toConnection(orders, page.first, orderKeyset);
     },
   },
 };
