@@ -26,3 +26,11 @@ export async function openServiceDatabase(config: ServiceConfig, log: Logger): P
     throw error;
   }
 }
+
+/** Closes a service's Prisma client, then its database (which releases an embedded one's lock). */
+export function closeStore(prisma: { $disconnect(): Promise<void> }, database: Database): () => Promise<void> {
+  return async () => {
+    await prisma.$disconnect();
+    await database.close();
+  };
+}

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { manyByKey, oneByKey } from '../../lib/db/batch';
 import type { Database } from '../../lib/db/database';
 import type { Keyset } from '../../lib/graphql/pagination';
 import { Prisma, PrismaClient, type Order, type OrderItem, type OrderStatus } from './generated/prisma/client';
@@ -15,16 +16,13 @@ export class OrdersStore {
 
   async findByIds(ids: readonly string[]): Promise<(Order | null)[]> {
     const rows = await this.prisma.order.findMany({ where: { id: { in: [...ids] } } });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return oneByKey(ids, rows, (row) => row.id);
   }
 
   /** The lines of many orders in one statement, each order's in its buyer's order. */
   async itemsOf(orderIds: readonly string[]): Promise<OrderItem[][]> {
     const rows = await this.prisma.orderItem.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: { position: 'asc' } });
-    const byOrder = new Map<string, OrderItem[]>(orderIds.map((id) => [id, []]));
-    for (const row of rows) byOrder.get(row.orderId)?.push(row);
-    return orderIds.map((id) => byOrder.get(id) ?? []);
+    return manyByKey(orderIds, rows, (row) => row.orderId);
   }
 
   findByIdempotencyKey(buyerId: string, idempotencyKey: string): Promise<Order | null> {
@@ -56,9 +54,7 @@ export class OrdersStore {
       ) ranked
       WHERE rank <= ${take}
       ORDER BY created_at DESC, id DESC`;
-    const byBuyer = new Map<string, Order[]>(buyerIds.map((id) => [id, []]));
-    for (const row of rows) byBuyer.get(row.buyerId)?.push(row);
-    return buyerIds.map((id) => byBuyer.get(id) ?? []);
+    return manyByKey(buyerIds, rows, (row) => row.buyerId);
   }
 
   /** Records the intent before any stock is touched, so a crash leaves a trace to recover from. */

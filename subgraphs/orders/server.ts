@@ -3,7 +3,7 @@ import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import type { ServiceDefinition } from '../../lib/server';
-import { loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import { closeStore, loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
 import type { OrdersConfig } from './config';
 import { createContextFactory, type OrdersContext } from './context';
 import { OrdersStore } from './data';
@@ -31,9 +31,6 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
     checkReady: () => database.checkReady(),
     // Products checks our service tokens against this key set.
     routes: [jwksRoute(serviceKey)],
-    close: async () => {
-      await store.prisma.$disconnect();
-      await database.close();
-    },
+    close: closeStore(store.prisma, database),
   };
 }

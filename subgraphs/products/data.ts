@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { oneByKey } from '../../lib/db/batch';
 import type { Database } from '../../lib/db/database';
 import type { Keyset } from '../../lib/graphql/pagination';
 import { PrismaClient, type Prisma, type Product, type StockReservation, type StockReservationItem } from './generated/prisma/client';
@@ -30,14 +31,12 @@ export class ProductsStore {
 
   async findByIds(ids: readonly string[]): Promise<(Product | null)[]> {
     const rows = await this.prisma.product.findMany({ where: { id: { in: [...ids] } } });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return oneByKey(ids, rows, (row) => row.id);
   }
 
   async findBySkus(skus: readonly string[]): Promise<(Product | null)[]> {
     const rows = await this.prisma.product.findMany({ where: { sku: { in: [...skus] } } });
-    const bySku = new Map(rows.map((row) => [row.sku, row]));
-    return skus.map((sku) => bySku.get(sku) ?? null);
+    return oneByKey(skus, rows, (row) => row.sku);
   }
 
   /** By name, then id; `take` rows after the keyset `[name, id]`, optionally filtered. */

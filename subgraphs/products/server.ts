@@ -2,7 +2,7 @@ import { createTokenVerifier, SERVICE_TOKEN, USER_TOKEN } from '../../lib/auth/t
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import type { ServiceDefinition } from '../../lib/server';
-import { loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import { closeStore, loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
 import type { ProductsConfig } from './config';
 import { createContextFactory, type ProductsContext } from './context';
 import { ProductsStore } from './data';
@@ -15,10 +15,7 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
   const log = createLogger('products');
   const database = await openServiceDatabase(config, log);
   const store = new ProductsStore(database);
-  const close = async () => {
-    await store.prisma.$disconnect();
-    await database.close();
-  };
+  const close = closeStore(store.prisma, database);
   try {
     if (config.seedDemoData) await seedDemoProducts(store, log);
   } catch (error) {

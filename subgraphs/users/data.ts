@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { oneByKey } from '../../lib/db/batch';
 import type { Database } from '../../lib/db/database';
 import type { Keyset } from '../../lib/graphql/pagination';
 import { PrismaClient, type Role, type User } from './generated/prisma/client';
@@ -16,8 +17,7 @@ export class UsersStore {
   /** One SQL statement for any number of ids; answers in the order asked, null where missing. */
   async findByIds(ids: readonly string[]): Promise<(User | null)[]> {
     const rows = await this.prisma.user.findMany({ where: { id: { in: [...ids] } } });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return oneByKey(ids, rows, (row) => row.id);
   }
 
   findByEmail(email: string): Promise<User | null> {

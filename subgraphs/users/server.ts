@@ -3,7 +3,7 @@ import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import type { ServiceDefinition } from '../../lib/server';
-import { loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import { closeStore, loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
 import type { UsersConfig } from './config';
 import { createContextFactory, type UsersContext } from './context';
 import { UsersStore } from './data';
@@ -16,10 +16,7 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
   const signingKey = await loadSigningKey({ pem: config.jwtPrivateKey, file: config.jwtKeyFile });
   const database = await openServiceDatabase(config, log);
   const store = new UsersStore(database);
-  const close = async () => {
-    await store.prisma.$disconnect();
-    await database.close();
-  };
+  const close = closeStore(store.prisma, database);
   try {
     if (config.admin) await ensureAdmin(store, log, config.admin);
     if (config.seedDemoData) await seedDemoUsers(store, log, !config.admin);
