@@ -7,14 +7,20 @@ export class ConfigError extends Error {}
 
 export const DEFAULT_PORTS = { router: 4000, users: 4001, products: 4002, orders: 4003 } as const;
 
-export function readPort(env: Env, name: string, fallback: number): number {
+export function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`${name} must be a port number between 0 and 65535, got "${raw}"`);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
   }
-  return port;
+  return value;
+}
+
+export function readPort(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw !== undefined && raw !== '' && !/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a port number between 0 and 65535, got "${raw}"`);
+  return readInteger(env, name, fallback, 0, 65535);
 }
 
 export function readUrl(env: Env, name: string, fallback: string): URL {
@@ -54,6 +60,8 @@ export interface ServiceConfig {
   databaseUrl: string;
   /** Seed demo data into an empty database (`npm start` turns it on). @default false */
   seedDemoData: boolean;
+  /** PostgreSQL connections this service may hold (`DATABASE_POOL_SIZE`). @default 10 */
+  databasePoolSize: number;
   /** Where user tokens' signing keys are published (the users service). */
   usersJwksUrl: URL;
 }
@@ -66,6 +74,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     dataDir: serviceDataDir(service, env),
     databaseUrl: databaseUrlFor(service, env),
     seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', false),
+    databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     usersJwksUrl: jwksUrlOf(env, 'users'),
   };
 }

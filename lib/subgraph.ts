@@ -16,7 +16,7 @@ export function loadSubgraphSchema<TContext>(dir: string, resolvers: GraphQLReso
 /** Opens the service's own database and applies its pending migrations. */
 export async function openServiceDatabase(config: ServiceConfig, log: Logger): Promise<Database> {
   const started = Date.now();
-  const database = await openDatabase(config.service, config.databaseUrl);
+  const database = await openDatabase(config.service, config.databaseUrl, { poolSize: config.databasePoolSize });
   try {
     const applied = await database.migrate();
     log.info('database ready', { kind: database.kind, migrationsApplied: applied, ms: Date.now() - started });

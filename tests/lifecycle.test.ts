@@ -2,7 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ApolloGateway } from '@apollo/gateway';
+import { createLogger } from '../lib/log';
 import { PROJECT_ROOT } from '../lib/paths';
+import { startService } from '../lib/server';
+import { SUPERGRAPH_FILE } from '../router/compose';
+import { freePort } from './support/harness';
 
 /** A service as `npm start` runs it: its own process, on the embedded database. */
 function launch(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
@@ -68,5 +73,27 @@ describe('service processes', () => {
     const users = launch('subgraphs/users/index.ts', { DATA_DIR: dataDir, USERS_PORT: 'eighty' });
     expect(await users.exited).toBe(1);
     expect(users.output()).toContain('USERS_PORT must be a port number');
+  });
+});
+
+describe('the router while the supergraph loads', () => {
+  test('GET /health and /graphql answer 503 until the supergraph is loaded, then 200', async () => {
+    let load!: () => void;
+    const loaded = new Promise<void>((resolve) => (load = resolve));
+    const supergraphSdl = fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
+    const gateway = new ApolloGateway({ supergraphSdl: async () => (await loaded, { supergraphSdl }) });
+    const port = await freePort();
+    const starting = startService({ name: 'router', log: createLogger('router'), production: false, graph: { gateway }, context: async () => ({}) }, { port });
+    await waitFor(`http://localhost:${port}/health`, 503);
+    const early = await fetch(`http://localhost:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    expect(early.status).toBe(503);
+    expect((await early.json()).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    load();
+    const running = await starting;
+    try {
+      expect((await fetch(`http://localhost:${port}/health`)).status).toBe(200);
+    } finally {
+      await running.stop();
+    }
   });
 });

@@ -91,12 +91,22 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   test('_entities resolves User references in one batch, null for unknown ids', async () => {
     const carol = await graph.signUp('carol@example.com', 'Carol');
     const before = graph.users.database.statements.count;
+    const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }';
     const result = await graph.users.query(
-      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }',
+      QUERY,
       { r: [{ __typename: 'User', id: carol.id }, { __typename: 'User', id: 'missing' }, { __typename: 'User', id: carol.id }] },
+      graph.adminToken,
     );
     expect(result.data!._entities).toEqual([{ id: carol.id, name: 'Carol' }, null, { id: carol.id, name: 'Carol' }]);
     expect(graph.users.database.statements.count - before).toBe(1);
+    // Called directly, the subgraph is as strict as the router: anonymous or someone else gets nothing.
+    const anonymous = await graph.users.query(QUERY, { r: [{ __typename: 'User', id: carol.id }] });
+    expect(anonymous.data!._entities).toEqual([null]);
+    expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    const dave = await graph.signUp('dave@example.com', 'Dave');
+    const other = await graph.users.query(QUERY, { r: [{ __typename: 'User', id: carol.id }, { __typename: 'User', id: dave.id }] }, dave.token);
+    expect(other.data!._entities).toEqual([null, { id: dave.id, name: 'Dave' }]);
+    expect(other.errors![0]!.extensions!.code).toBe('FORBIDDEN');
   });
 
   test('publishes its JWKS, and /health and /ready answer', async () => {

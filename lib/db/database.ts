@@ -28,7 +28,7 @@ export function migrationsDirOf(service: ServiceName): string {
  * Opens the database at `url` for `service`: PostgreSQL through `pg`, or the embedded PGlite
  * database, locked so that no second process can open it.
  */
-export async function openDatabase(service: ServiceName, url: string): Promise<Database> {
+export async function openDatabase(service: ServiceName, url: string, options: { poolSize: number } = { poolSize: 10 }): Promise<Database> {
   const target = parseDatabaseUrl(url);
   const statements = new StatementCounter();
   const migrations = {
@@ -42,7 +42,7 @@ export async function openDatabase(service: ServiceName, url: string): Promise<D
     factory = new PrismaPGlite(opened.pglite);
     closeDriver = opened.close;
   } else {
-    factory = new PrismaPg({ connectionString: target.url, max: Number(process.env.DATABASE_POOL_SIZE) || 10 });
+    factory = new PrismaPg({ connectionString: target.url, max: options.poolSize });
     closeDriver = async () => {};
   }
   const adapter = countStatements(factory, statements);

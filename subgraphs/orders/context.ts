@@ -3,17 +3,17 @@ import type { TokenVerifier } from '../../lib/auth/tokens';
 import { viewerFromAuthorization, type Viewer } from '../../lib/auth/viewer';
 import type { Logger } from '../../lib/log';
 import { createOrderLoaders, type OrderLoaders, type OrdersStore } from './data';
-import type { ProductsClient } from './products-client';
+import type { StockApi } from './products-client';
 
 export interface OrdersContext {
   viewer: Viewer | null;
   store: OrdersStore;
-  products: ProductsClient;
+  products: StockApi;
   orders: OrderLoaders;
   log: Logger;
 }
 
-export function createContextFactory(deps: { store: OrdersStore; products: ProductsClient; verify: TokenVerifier; log: Logger }) {
+export function createContextFactory(deps: { store: OrdersStore; products: StockApi; verify: TokenVerifier; log: Logger }) {
   return async ({ headers }: { headers: IncomingHttpHeaders }): Promise<OrdersContext> => ({
     viewer: await viewerFromAuthorization(headers.authorization, deps.verify),
     store: deps.store,

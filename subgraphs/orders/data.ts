@@ -62,13 +62,29 @@ export class OrdersStore {
     return this.prisma.order.create({ data: { buyerId, idempotencyKey, status: 'PENDING' } });
   }
 
-  /** PENDING → CONFIRMED with its priced lines and total, atomically. */
-  confirm(id: string, lines: Omit<OrderItem, 'orderId'>[]): Promise<Order> {
-    const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+  /**
+   * PENDING → CONFIRMED with its priced lines and total, atomically. Only the first confirmation
+   * writes; a second (a resumed duplicate) or one after a cancel just returns the order as it is.
+   */
+  confirm(id: string, lines: Omit<OrderItem, 'orderId'>[], totalCents: number): Promise<Order> {
     return this.prisma.$transaction(async (tx) => {
-      await tx.orderItem.createMany({ data: lines.map((line) => ({ ...line, orderId: id })) });
-      return tx.order.update({ where: { id, status: 'PENDING' }, data: { status: 'CONFIRMED', totalCents, currency: lines[0]?.currency ?? 'USD' } });
+      const { count } = await tx.order.updateMany({
+        where: { id, status: 'PENDING' },
+        data: { status: 'CONFIRMED', totalCents, currency: lines[0]?.currency ?? 'USD' },
+      });
+      if (count === 1) await tx.orderItem.createMany({ data: lines.map((line) => ({ ...line, orderId: id })) });
+      return tx.order.findUniqueOrThrow({ where: { id } });
     });
+  }
+
+  /** Forgets an order that never reserved anything (refused stock), if it is still PENDING. */
+  async removePending(id: string): Promise<void> {
+    await this.prisma.order.deleteMany({ where: { id, status: 'PENDING' } });
+  }
+
+  /** Frees a FAILED order's idempotency key so the same key can place the order again; the failed order stays as history. */
+  async freeKey(id: string): Promise<void> {
+    await this.prisma.order.updateMany({ where: { id, status: 'FAILED' }, data: { idempotencyKey: null } });
   }
 
   /** Moves an order to `to` only from one of `from`; null when it was in another state. */
@@ -77,9 +93,6 @@ export class OrdersStore {
     return count === 1 ? this.prisma.order.findUnique({ where: { id } }) : null;
   }
 
-  async remove(id: string): Promise<void> {
-    await this.prisma.order.delete({ where: { id } });
-  }
 }
 
 export const orderKeyset = (order: Order): Keyset => [order.createdAt.toISOString(), order.id];

@@ -1,18 +1,26 @@
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../../lib/auth/viewer';
+import { isUniqueViolation } from '../../lib/db/errors';
 import { badInput, clientError, ErrorCode } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
-import { isUniqueViolation } from '../../lib/db/errors';
 import type { Order, OrdersStore } from './data';
-import type { ProductsClient } from './products-client';
+import { ReservationReleased, type StockApi } from './products-client';
 
 export interface PlaceOrderInput {
   items: { productId: string; quantity: number }[];
   idempotencyKey?: string | null;
 }
 
+export interface PlacementDeps {
+  store: OrdersStore;
+  products: StockApi;
+  log: Logger;
+}
+
 const MAX_LINES = 50;
 const MAX_QUANTITY = 1000;
+/** Money is a GraphQL Int of cents. */
+const MAX_TOTAL_CENTS = 2_147_483_647;
 
 export function validatePlaceOrder(input: PlaceOrderInput): void {
   if (input.items.length === 0) throw badInput('An order needs at least one item.', 'items');
@@ -36,39 +44,63 @@ export function validatePlaceOrder(input: PlaceOrderInput): void {
 /**
  * Places an order across two services. The order is written PENDING first (its id doubles as the
  * stock reservation's id, which makes the products call idempotent), then stock is reserved at
- * current prices, then the order is CONFIRMED with those prices. Refused stock leaves no order;
- * a failure after reserving releases the stock and marks the order FAILED.
+ * current prices, then the order is CONFIRMED with those prices.
+ *
+ * With an idempotencyKey, a repeat returns the order once it is CONFIRMED (or CANCELLED); a
+ * repeat that finds it still PENDING (placed concurrently, or interrupted by an outage) finishes
+ * placing it, which is safe because reserving and confirming are both idempotent; a repeat that
+ * finds it FAILED places it afresh.
  */
-export async function placeOrder(deps: { store: OrdersStore; products: ProductsClient; log: Logger }, viewer: Viewer, input: PlaceOrderInput): Promise<Order> {
+export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: PlaceOrderInput): Promise<Order> {
   validatePlaceOrder(input);
-  const { store, products, log } = deps;
   const key = input.idempotencyKey ?? null;
-  if (key) {
-    const existing = await store.findByIdempotencyKey(viewer.id, key);
-    if (existing) return existing;
+  // Each pass either answers or saw a concurrent request change the order; three is plenty.
+  for (let pass = 0; pass < 3; pass++) {
+    const existing = key ? await deps.store.findByIdempotencyKey(viewer.id, key) : null;
+    if (existing?.status === 'CONFIRMED' || existing?.status === 'CANCELLED') return existing;
+    if (existing?.status === 'FAILED') await deps.store.freeKey(existing.id);
+    let order = existing?.status === 'PENDING' ? existing : null;
+    if (!order) {
+      try {
+        order = await deps.store.createPending(viewer.id, key);
+      } catch (error) {
+        if (key && isUniqueViolation(error)) continue; // a concurrent request took the key: look again
+        throw error;
+      }
+    }
+    const placed = await complete(deps, order, input);
+    if (placed) return placed;
   }
-  let order: Order;
-  try {
-    order = await store.createPending(viewer.id, key);
-  } catch (error) {
-    // The same key raced us here: answer with the order the other request created.
-    const existing = key && isUniqueViolation(error) ? await store.findByIdempotencyKey(viewer.id, key) : null;
-    if (existing) return existing;
-    throw error;
-  }
+  throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'This order is being changed by another request; try again in a moment.');
+}
+
+/** Reserves and confirms a PENDING order; null when its reservation was already released (it FAILED). */
+async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInput): Promise<Order | null> {
   let reserved;
   try {
-    reserved = await products.reserve(order.id, input.items);
+    reserved = await deps.products.reserve(order.id, input.items);
   } catch (error) {
-    if (error instanceof GraphQLError && (error.extensions.code === ErrorCode.INSUFFICIENT_STOCK || error.extensions.code === ErrorCode.NOT_FOUND)) {
-      await store.remove(order.id); // refused outright: nothing was reserved, so nothing is ordered
-    } else {
-      await compensate(deps, order.id, error);
+    const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+    if (code === ErrorCode.INSUFFICIENT_STOCK || code === ErrorCode.NOT_FOUND) {
+      await deps.store.removePending(order.id); // refused outright: nothing was reserved, so nothing is ordered
+      throw error;
     }
+    if (error instanceof ReservationReleased) {
+      // Compensated (or cancelled) before this attempt: settle the order and let the caller decide.
+      const settled = (await deps.store.transition(order.id, ['PENDING'], 'FAILED')) ?? (await deps.store.findByIds([order.id]))[0];
+      return settled?.status === 'CANCELLED' ? settled : null;
+    }
+    await compensate(deps, order.id, error);
     throw error;
   }
+  const totalCents = reserved.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+  if (totalCents > MAX_TOTAL_CENTS) {
+    await deps.products.release(order.id);
+    await deps.store.transition(order.id, ['PENDING'], 'FAILED');
+    throw badInput(`The order total would be ${totalCents} cents, over the maximum of ${MAX_TOTAL_CENTS}: split it into smaller orders.`, 'items');
+  }
   try {
-    return await store.confirm(order.id, reserved.map((line, position) => ({ ...line, position })));
+    return await deps.store.confirm(order.id, reserved.map((line, position) => ({ ...line, position })), totalCents);
   } catch (error) {
     await compensate(deps, order.id, error);
     throw error;
@@ -76,22 +108,23 @@ export async function placeOrder(deps: { store: OrdersStore; products: ProductsC
 }
 
 /** Undoes a half-placed order: gives back whatever stock may be reserved, marks the order FAILED. */
-async function compensate(deps: { store: OrdersStore; products: ProductsClient; log: Logger }, orderId: string, cause: unknown): Promise<void> {
+async function compensate(deps: PlacementDeps, orderId: string, cause: unknown): Promise<void> {
   deps.log.warn('order placement failed; compensating', { orderId, error: cause });
   try {
     await deps.products.release(orderId);
     await deps.store.transition(orderId, ['PENDING'], 'FAILED');
   } catch (error) {
-    // Left PENDING: a recovery pass (see the saga issue) must release it later.
+    // Left PENDING: retrying with the same idempotencyKey finishes it; a recovery pass (the saga issue) must catch the rest.
     deps.log.error('compensation failed; order left PENDING', { orderId, error });
   }
 }
 
 /**
- * Cancels an order: stock is released first (idempotent on the products side), then the status
- * changes, so a crash in between is healed by simply cancelling again.
+ * Cancels an order: stock is released first (idempotent on the products side; for an order still
+ * being placed it also stops the reservation from ever being made), then the status changes, so a
+ * crash in between is healed by simply cancelling again.
  */
-export async function cancelOrder(deps: { store: OrdersStore; products: ProductsClient }, order: Order): Promise<Order> {
+export async function cancelOrder(deps: { store: OrdersStore; products: StockApi }, order: Order): Promise<Order> {
   if (order.status === 'CANCELLED') return order;
   if (order.status === 'FAILED') {
     throw clientError(ErrorCode.ORDER_NOT_CANCELLABLE, `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`);

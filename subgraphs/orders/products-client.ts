@@ -9,13 +9,25 @@ export interface ReservedLine {
   currency: string;
 }
 
-const TIMEOUT_MS = 10_000;
+/** What placing and cancelling orders needs of the products service. */
+export interface StockApi {
+  /** Reserves every line or none, at current prices; the reservation id makes retries safe. */
+  reserve(reservationId: string, items: { productId: string; quantity: number }[]): Promise<ReservedLine[]>;
+  /** Gives a reservation's stock back; releasing twice, or an id never reserved, is fine. */
+  release(reservationId: string): Promise<void>;
+}
+
+/** The reservation id was released (compensated or cancelled): it can never be reserved again. */
+export class ReservationReleased extends Error {}
+
+// Longer than the products service's own transaction deadline, so it answers before we give up.
+const TIMEOUT_MS = 20_000;
 
 /**
  * The products service's internal stock API, called with a short-lived token this service signs
  * (products checks it against our JWKS). Failures become GraphQL errors a client can act on.
  */
-export class ProductsClient {
+export class ProductsClient implements StockApi {
   private token: { value: string; expires: number } | null = null;
 
   constructor(
@@ -23,18 +35,16 @@ export class ProductsClient {
     private readonly key: SigningKey,
   ) {}
 
-  /** Reserves every line or none; the reservation id makes retries safe. Returns current prices. */
   async reserve(reservationId: string, items: { productId: string; quantity: number }[]): Promise<ReservedLine[]> {
     const answer = await this.post('/internal/stock-reservations', { id: reservationId, items });
     return (answer as { items: ReservedLine[] }).items;
   }
 
-  /** Gives a reservation's stock back; releasing twice, or one that never existed, is fine. */
   async release(reservationId: string): Promise<void> {
-    await this.post('/internal/stock-reservations/release', { id: reservationId }, [404]);
+    await this.post('/internal/stock-reservations/release', { id: reservationId });
   }
 
-  private async post(path: string, body: unknown, tolerated: number[] = []): Promise<unknown> {
+  private async post(path: string, body: unknown): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(new URL(path, this.baseUrl), {
@@ -47,8 +57,9 @@ export class ProductsClient {
       throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'The products service is unreachable; try again shortly (with the same idempotencyKey).');
     }
     const payload = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string; productId?: string } };
-    if (response.ok || tolerated.includes(response.status)) return payload;
+    if (response.ok) return payload;
     const error = payload.error ?? {};
+    if (response.status === 409 && error.code === 'RELEASED') throw new ReservationReleased(error.message);
     if (response.status === 409 && error.code === 'INSUFFICIENT_STOCK') {
       throw clientError(ErrorCode.INSUFFICIENT_STOCK, `${error.message ?? 'Not enough stock.'} Lower the quantity or remove the line.`, { productId: error.productId });
     }

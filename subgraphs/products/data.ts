@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { oneByKey } from '../../lib/db/batch';
+import { isUniqueViolation } from '../../lib/db/errors';
 import type { Database } from '../../lib/db/database';
 import type { Keyset } from '../../lib/graphql/pagination';
 import { PrismaClient, type Prisma, type Product, type StockReservation, type StockReservationItem } from './generated/prisma/client';
@@ -10,16 +11,23 @@ export type Reservation = StockReservation & { items: StockReservationItem[] };
 /** Why a reservation could not be made; nothing was changed. */
 export class ReservationRefused extends Error {
   constructor(
-    readonly reason: 'INSUFFICIENT_STOCK' | 'NOT_FOUND',
-    readonly productId: string,
-    readonly available?: number,
+    /** RELEASED: this reservation id was released (or cancelled before it was made) and cannot be taken again. */
+    readonly reason: 'INSUFFICIENT_STOCK' | 'NOT_FOUND' | 'RELEASED',
+    message: string,
+    readonly details: { productId?: string; available?: number } = {},
   ) {
-    super(reason === 'NOT_FOUND' ? `No product with id "${productId}" exists.` : `Not enough stock of product ${productId}: ${available} left.`);
+    super(message);
   }
 }
 
+/** Stock is a GraphQL `Int` (an int4 column); this cap leaves restocking far from overflow. */
+export const MAX_STOCK = 1_000_000_000;
+
 // Concurrent orders queue for the one PGlite connection or a pool slot: wait for it, don't fail.
-const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 } as const;
+// Both stay well under the orders service's request timeout (products-client.ts), so a reservation
+// never commits after its caller gave up (and a release tombstone makes that harmless anyway).
+const TRANSACTION_OPTIONS = { maxWait: 5_000, timeout: 10_000 } as const;
+const byProductId = (a: { productId: string }, b: { productId: string }) => (a.productId < b.productId ? -1 : 1);
 
 /** The products service's data access; the only code that touches its database. */
 export class ProductsStore {
@@ -63,56 +71,96 @@ export class ProductsStore {
     return this.prisma.product.count();
   }
 
+  /** Adds stock, unless that would pass `MAX_STOCK` (then `limited`); null when no product has that id. */
+  async restock(id: string, quantity: number): Promise<{ product: Product; limited: boolean } | null> {
+    const { count } = await this.prisma.product.updateMany({ where: { id, stock: { lte: MAX_STOCK - quantity } }, data: { stock: { increment: quantity } } });
+    const product = await this.prisma.product.findUnique({ where: { id } });
+    return product && { product, limited: count === 0 };
+  }
+
   /**
    * Takes stock for every line, all or nothing, in one transaction. Each line is a conditional
    * decrement (`stock >= quantity`), done in product-id order so concurrent reservations never
    * deadlock: stock can never go negative however many orders race. The reservation id is the
-   * caller's, so asking again returns the first reservation and takes nothing twice.
+   * caller's, so asking again (even concurrently) returns the first reservation and takes nothing
+   * twice; an id that was released is refused, never taken again.
    */
-  reserve(id: string, holder: string, lines: { productId: string; quantity: number }[]): Promise<Reservation> {
-    return this.prisma.$transaction(async (tx) => {
-      const existing = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
-      if (existing) return existing;
-      for (const line of [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1))) {
-        const { count } = await tx.product.updateMany({
-          where: { id: line.productId, stock: { gte: line.quantity } },
-          data: { stock: { decrement: line.quantity } },
-        });
-        if (count === 0) {
-          const product = await tx.product.findUnique({ where: { id: line.productId }, select: { stock: true } });
-          throw new ReservationRefused(product ? 'INSUFFICIENT_STOCK' : 'NOT_FOUND', line.productId, product?.stock);
+  async reserve(id: string, holder: string, lines: { productId: string; quantity: number }[]): Promise<Reservation> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const existing = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
+        if (existing) return this.refuseReleased(existing);
+        for (const line of [...lines].sort(byProductId)) {
+          const { count } = await tx.product.updateMany({
+            where: { id: line.productId, stock: { gte: line.quantity } },
+            data: { stock: { decrement: line.quantity } },
+          });
+          if (count === 0) {
+            const product = await tx.product.findUnique({ where: { id: line.productId }, select: { stock: true } });
+            if (!product) throw new ReservationRefused('NOT_FOUND', `No product with id "${line.productId}" exists.`, { productId: line.productId });
+            throw new ReservationRefused('INSUFFICIENT_STOCK', `Not enough stock of product ${line.productId}: ${product.stock} left.`, {
+              productId: line.productId,
+              available: product.stock,
+            });
+          }
         }
-      }
-      const products = await tx.product.findMany({ where: { id: { in: lines.map((line) => line.productId) } } });
-      const byId = new Map(products.map((product) => [product.id, product]));
-      return tx.stockReservation.create({
-        data: {
-          id,
-          holder,
-          items: {
-            create: lines.map((line, position) => {
-              const product = byId.get(line.productId)!;
-              return { productId: line.productId, quantity: line.quantity, unitPriceCents: product.priceCents, currency: product.currency, position };
-            }),
+        const products = oneByKey(lines.map((line) => line.productId), await tx.product.findMany({ where: { id: { in: lines.map((line) => line.productId) } } }), (product) => product.id);
+        return tx.stockReservation.create({
+          data: {
+            id,
+            holder,
+            items: {
+              create: lines.map((line, position) => ({
+                productId: line.productId,
+                quantity: line.quantity,
+                unitPriceCents: products[position]!.priceCents,
+                currency: products[position]!.currency,
+                position,
+              })),
+            },
           },
-        },
-        include: { items: true },
-      });
-    }, TRANSACTION_OPTIONS);
+          include: { items: true },
+        });
+      }, TRANSACTION_OPTIONS);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // A concurrent call with the same id, or a release, wrote the row first: answer as it stands.
+      const winner = await this.prisma.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
+      return this.refuseReleased(winner);
+    }
   }
 
-  /** Gives a reservation's stock back, once: releasing it again changes nothing. Null if unknown. */
-  release(id: string): Promise<Reservation | null> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.stockReservation.updateMany({ where: { id, status: 'RESERVED' }, data: { status: 'RELEASED', releasedAt: new Date() } });
-      const reservation = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
-      if (count === 1 && reservation) {
-        for (const item of [...reservation.items].sort((a, b) => (a.productId < b.productId ? -1 : 1))) {
-          await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
+  private refuseReleased(reservation: Reservation): Reservation {
+    if (reservation.status === 'RELEASED') throw new ReservationRefused('RELEASED', `Reservation ${reservation.id} was released; use a new id.`);
+    return reservation;
+  }
+
+  /**
+   * Gives a reservation's stock back, once: releasing it again changes nothing. Releasing an id
+   * never reserved leaves a RELEASED tombstone, so a reservation still in flight for it (its
+   * caller gave up) is refused instead of taking stock no one will ever give back.
+   */
+  async release(id: string, holder: string): Promise<Reservation> {
+    const attempt = () =>
+      this.prisma.$transaction(async (tx) => {
+        const { count } = await tx.stockReservation.updateMany({ where: { id, status: 'RESERVED' }, data: { status: 'RELEASED', releasedAt: new Date() } });
+        const reservation = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
+        if (!reservation) {
+          return tx.stockReservation.create({ data: { id, holder, status: 'RELEASED', releasedAt: new Date() }, include: { items: true } });
         }
-      }
-      return reservation;
-    }, TRANSACTION_OPTIONS);
+        if (count === 1) {
+          for (const item of [...reservation.items].sort(byProductId)) {
+            await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
+          }
+        }
+        return reservation;
+      }, TRANSACTION_OPTIONS);
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return attempt(); // the reservation was committed meanwhile: now release it
+    }
   }
 }
 

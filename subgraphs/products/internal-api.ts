@@ -17,11 +17,11 @@ const MAX_LINES = 50;
 
 export function reservationRoutes(store: ProductsStore, verifyServiceToken: TokenVerifier): Route[] {
   const authorized = (handler: (body: unknown, holder: string) => Promise<RouteResponse>) => async (request: { headers: IncomingHttpHeaders; body: unknown }) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    if (!match?.[1]) return fail(401, 'UNAUTHENTICATED', 'A service token is required.');
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!token) return fail(401, 'UNAUTHENTICATED', 'A service token is required.');
     let holder: string;
     try {
-      holder = String((await verifyServiceToken(match[1])).sub);
+      holder = String((await verifyServiceToken(token)).sub);
     } catch (error) {
       if (error instanceof TokenError && error.reason === 'unavailable') return fail(503, 'SERVICE_UNAVAILABLE', error.message);
       return fail(401, 'UNAUTHENTICATED', 'The service token is not valid.');
@@ -40,18 +40,17 @@ export function reservationRoutes(store: ProductsStore, verifyServiceToken: Toke
           return { status: 200, body: present(await store.reserve(request.id, holder, request.items)) };
         } catch (error) {
           if (!(error instanceof ReservationRefused)) throw error;
-          return fail(error.reason === 'NOT_FOUND' ? 404 : 409, error.reason, error.message, { productId: error.productId, available: error.available });
+          return fail(error.reason === 'NOT_FOUND' ? 404 : 409, error.reason, error.message, error.details);
         }
       }),
     },
     {
       method: 'POST',
       path: `${RESERVATIONS_PATH}/release`,
-      handle: authorized(async (body) => {
+      handle: authorized(async (body, holder) => {
         const id = (body as { id?: unknown } | undefined)?.id;
-        if (typeof id !== 'string' || !id) return fail(400, 'BAD_REQUEST', 'Body must be {"id": "<reservation id>"}.');
-        const reservation = await store.release(id);
-        return reservation ? { status: 200, body: present(reservation) } : fail(404, 'NOT_FOUND', `No reservation "${id}".`);
+        if (typeof id !== 'string' || !id || id.length > 100) return fail(400, 'BAD_REQUEST', 'Body must be {"id": "<reservation id>"}.');
+        return { status: 200, body: present(await store.release(id, holder)) };
       }),
     },
   ];

@@ -3,7 +3,7 @@ import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/er
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { ProductsContext } from './context';
-import { productKeyset, type Product } from './data';
+import { MAX_STOCK, productKeyset, type Product } from './data';
 import { checkDescription, checkName, checkPriceCents, checkQuantity, checkSku } from './validation';
 
 interface CreateProductInput {
@@ -63,9 +63,10 @@ export const resolvers = {
     restock: async (_: unknown, args: { id: string; quantity: number }, context: ProductsContext) => {
       requireAdmin(context.viewer, 'restock products');
       const quantity = checkQuantity('quantity', args.quantity, 1, 1_000_000);
-      const product = await context.store.update(args.id, { stock: { increment: quantity } });
-      if (!product) throw notFound('Product', args.id);
-      return product;
+      const restocked = await context.store.restock(args.id, quantity);
+      if (!restocked) throw notFound('Product', args.id);
+      if (restocked.limited) throw badInput(`Stock cannot exceed ${MAX_STOCK}; it is ${restocked.product.stock}.`, 'quantity');
+      return restocked.product;
     },
   },
   Product: {

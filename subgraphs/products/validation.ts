@@ -1,8 +1,10 @@
 import { badInput } from '../../lib/graphql/errors';
+import { MAX_STOCK } from './data';
 
 const SKU = /^[A-Za-z0-9._-]{1,64}$/;
-const MAX_CENTS = 100_000_000_00; // one hundred million dollars
-const MAX_STOCK = 1_000_000_000;
+
+/** $10,000,000. Orders refuses any order whose total would pass a GraphQL Int (2^31 - 1 cents). */
+const MAX_CENTS = 1_000_000_000;
 
 export function checkSku(sku: string): string {
   if (!SKU.test(sku)) throw badInput(`SKU "${sku}" must be 1 to 64 letters, digits, '.', '_' or '-'.`, 'sku');

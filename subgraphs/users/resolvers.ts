@@ -54,7 +54,13 @@ export const resolvers = {
     },
   },
   User: {
-    __resolveReference: (reference: { id: string }, context: UsersContext) => context.users.load(reference.id),
+    // The same rule as user(id): the router only ever asks for the viewer or (for an ADMIN) anyone,
+    // so a direct _entities call can read no more than the supergraph would show.
+    // async: a refusal then fails only this entity, not the whole _entities list.
+    __resolveReference: async (reference: { id: string }, context: UsersContext) => {
+      requireSelfOrAdmin(context.viewer, reference.id, 'see this user');
+      return context.users.load(reference.id);
+    },
     email: (user: User, _: unknown, context: UsersContext) => {
       requireSelfOrAdmin(context.viewer, user.id, "see this user's email");
       return user.email;

@@ -53,7 +53,7 @@ export function queryAt(url: string): QueryFn {
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer().listen(0, () => {
       const { port } = server.address() as net.AddressInfo;

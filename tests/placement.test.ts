@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { loadSigningKey } from '../lib/auth/keys';
+import { clientError, ErrorCode } from '../lib/graphql/errors';
+import { createLogger } from '../lib/log';
+import { OrdersStore } from '../subgraphs/orders/data';
+import { placeOrder, type PlacementDeps } from '../subgraphs/orders/placement';
+import { ProductsClient, ReservationReleased, type StockApi } from '../subgraphs/orders/products-client';
+import { startSupergraph, type Supergraph } from './support/harness';
+import { TARGETS } from './support/databases';
+
+/**
+ * Order placement when the products service fails mid-flight: the real orders store and the real
+ * products service, with the network between them made to fail on cue.
+ */
+describe.each(TARGETS)('placing orders through failures on %s', (target) => {
+  let graph: Supergraph;
+  let store: OrdersStore;
+  let products: ProductsClient;
+  let buyer: { id: string; token: string };
+  const viewer = () => ({ id: buyer.id, role: 'CUSTOMER' as const });
+  const outage = () => clientError(ErrorCode.SERVICE_UNAVAILABLE, 'The products service is unreachable.');
+
+  /** The real client, but `reserve` and `release` fail while `down` says so; `lostReply` loses reserve's answer after it took effect. */
+  function network(faults: { down?: boolean; releaseDown?: boolean; lostReply?: boolean }): StockApi {
+    return {
+      reserve: async (id, items) => {
+        if (faults.down) throw outage();
+        const reserved = await products.reserve(id, items);
+        if (faults.lostReply) throw outage();
+        return reserved;
+      },
+      release: async (id) => {
+        if (faults.down || faults.releaseDown) throw outage();
+        await products.release(id);
+      },
+    };
+  }
+  const deps = (stock: StockApi): PlacementDeps => ({ store, products: stock, log: createLogger('test') });
+  const stockOf = async (id: string): Promise<number> => (await graph.products.query('query ($id: ID!) { product(id: $id) { stock } }', { id })).data!.product.stock;
+  const createProduct = async (sku: string, priceCents: number, stock: number): Promise<string> =>
+    (await graph.products.query('mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input: { sku, name: sku, priceCents, stock } }, graph.adminToken)).data!.createProduct.id;
+
+  beforeAll(async () => {
+    graph = await startSupergraph(target);
+    store = new OrdersStore(graph.orders.database);
+    const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
+    products = new ProductsClient(new URL(new URL(graph.products.url).origin), key);
+    buyer = await graph.signUp('resilient@example.com');
+  });
+  afterAll(async () => {
+    await store?.prisma.$disconnect();
+    await graph?.stop();
+  });
+
+  test('concurrent repeats of one idempotencyKey all answer with the same CONFIRMED order, reserved once', async () => {
+    const pen = await createProduct('IDEM', 250, 20);
+    const input = { items: [{ productId: pen, quantity: 3 }], idempotencyKey: 'same-cart' };
+    const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents } items { quantity } } }';
+    const results = await Promise.all(Array.from({ length: 5 }, () => graph.orders.query(PLACE, { input }, buyer.token)));
+    for (const result of results) {
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.placeOrder).toEqual({ id: results[0]!.data!.placeOrder.id, status: 'CONFIRMED', total: { amountCents: 750 }, items: [{ quantity: 3 }] });
+    }
+    expect(await stockOf(pen)).toBe(17);
+  });
+
+  test('an outage that leaves the order PENDING: retrying with the same key finishes it, reserving once', async () => {
+    const item = await createProduct('OUTAGE', 100, 10);
+    const input = { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'outage-1' };
+    // The reservation is made but its answer is lost, and the compensating release cannot get through either.
+    await expect(placeOrder(deps(network({ lostReply: true, releaseDown: true })), viewer(), input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    const stuck = await store.findByIdempotencyKey(buyer.id, 'outage-1');
+    expect(stuck?.status).toBe('PENDING');
+    expect(await stockOf(item)).toBe(8);
+    const retried = await placeOrder(deps(network({})), viewer(), input);
+    expect(retried).toMatchObject({ id: stuck!.id, status: 'CONFIRMED', totalCents: 200 });
+    expect(await stockOf(item)).toBe(8);
+  });
+
+  test('a failed placement is compensated (stock back, order FAILED) and the same key then places it afresh', async () => {
+    const item = await createProduct('FAILS', 100, 10);
+    const input = { items: [{ productId: item, quantity: 4 }], idempotencyKey: 'fails-1' };
+    await expect(placeOrder(deps(network({ lostReply: true })), viewer(), input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    const failed = await store.findByIdempotencyKey(buyer.id, 'fails-1');
+    expect(failed?.status).toBe('FAILED');
+    expect(await stockOf(item)).toBe(10);
+    const retried = await placeOrder(deps(network({})), viewer(), input);
+    expect(retried.status).toBe('CONFIRMED');
+    expect(retried.id).not.toBe(failed!.id);
+    expect(await stockOf(item)).toBe(6);
+    expect((await store.findByIds([failed!.id]))[0]).toMatchObject({ status: 'FAILED', idempotencyKey: null });
+  });
+
+  test('a reservation that arrives after its release (the caller gave up) is refused and takes no stock', async () => {
+    const item = await createProduct('LATE', 100, 5);
+    await products.release('late-order');
+    await expect(products.reserve('late-order', [{ productId: item, quantity: 1 }])).rejects.toBeInstanceOf(ReservationReleased);
+    expect(await stockOf(item)).toBe(5);
+  });
+
+  test('an order whose total would pass a GraphQL Int is refused with BAD_USER_INPUT and gives its stock back', async () => {
+    const jewel = await createProduct('JEWEL', 1_000_000_000, 5);
+    const result = await graph.orders.query('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId: jewel, quantity: 3 }] } }, buyer.token);
+    expect(result.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect(result.errors![0]!.message).toMatch(/split it/);
+    expect(await stockOf(jewel)).toBe(5);
+  });
+
+  test('cancelling an order while it is still PENDING releases it for good', async () => {
+    const item = await createProduct('CANCELPENDING', 100, 5);
+    const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'cancel-pending' };
+    await expect(placeOrder(deps(network({ down: true })), viewer(), input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    const pending = await store.findByIdempotencyKey(buyer.id, 'cancel-pending');
+    expect(pending?.status).toBe('PENDING');
+    const cancelled = await graph.orders.query('mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: pending!.id }, buyer.token);
+    expect(cancelled.data!.cancelOrder.status).toBe('CANCELLED');
+    // The retry finds the order cancelled: it answers with it and reserves nothing.
+    expect(await placeOrder(deps(network({})), viewer(), input)).toMatchObject({ id: pending!.id, status: 'CANCELLED' });
+    expect(await stockOf(item)).toBe(5);
+  });
+});
