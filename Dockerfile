@@ -1,12 +1,8 @@
-# One image for every service; the command picks which one runs.
+# One image for every service; the command picks which one runs. `npm ci` generates the Prisma
+# clients and resolver types from the sources, so those are copied first.
 FROM node:20.20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production
-COPY package.json package-lock.json ./
-COPY prisma ./prisma
-COPY tools ./tools
-COPY lib ./lib
-COPY scripts ./scripts
-RUN npm ci --include=dev
 COPY . .
+RUN npm ci --include=dev && rm -rf /root/.npm
+ENV NODE_ENV=production
 CMD ["node", "--import", "tsx", "router/index.ts"]

@@ -1,16 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { ServiceConfig } from './config';
 import { openDatabase, type Database } from './db/database';
 import type { Logger } from './log';
 
-/** A subgraph's schema from the `schema.graphql` beside its code, and its resolvers. */
-export function loadSubgraphSchema<TContext>(dir: string, resolvers: GraphQLResolverMap<TContext>): GraphQLSchema {
+type ApolloResolverMap = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
+
+/**
+ * A subgraph's schema from the `schema.graphql` beside its code, and its resolvers, typed by the
+ * subgraph's generated `Resolvers` (scripts/codegen.ts). Those types are stricter than Apollo's
+ * own map type, which calls `__resolveReference` a field resolver, hence the one cast, here.
+ */
+export function loadSubgraphSchema(dir: string, resolvers: object): GraphQLSchema {
   const typeDefs = parse(fs.readFileSync(path.join(dir, 'schema.graphql'), 'utf8'));
-  return buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
+  return buildSubgraphSchema({ typeDefs, resolvers: resolvers as ApolloResolverMap });
 }
 
 /** Opens the service's own database and applies its pending migrations. */

@@ -2,28 +2,15 @@ import { requireAdmin } from '../../lib/auth/viewer';
 import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { isUniqueViolation } from '../../lib/db/errors';
-import type { ProductsContext } from './context';
-import { MAX_STOCK, productKeyset, type Product } from './data';
+import type { Resolvers } from './generated/graphql';
+import { MAX_STOCK, productKeyset } from './data';
 import { checkDescription, checkName, checkPriceCents, checkQuantity, checkSku } from './validation';
 
-interface CreateProductInput {
-  sku: string;
-  name: string;
-  description?: string | null;
-  priceCents: number;
-  stock: number;
-}
-interface UpdateProductInput {
-  name?: string | null;
-  description?: string | null;
-  priceCents?: number | null;
-}
-
-export const resolvers = {
+export const resolvers: Resolvers = {
   Query: {
-    product: (_: unknown, args: { id: string }, context: ProductsContext) => context.products.byId.load(args.id),
-    productBySku: (_: unknown, args: { sku: string }, context: ProductsContext) => context.products.bySku.load(args.sku),
-    products: async (_: unknown, args: { first?: number | null; after?: string | null; search?: string | null }, context: ProductsContext) => {
+    product: (_, args, context) => context.products.byId.load(args.id),
+    productBySku: (_, args, context) => context.products.bySku.load(args.sku),
+    products: async (_, args, context) => {
       const page = readPageArgs(args.first, args.after);
       const search = args.search?.trim() || null;
       if (search && search.length > 200) throw badInput('search must be at most 200 characters long.', 'search');
@@ -31,7 +18,7 @@ export const resolvers = {
     },
   },
   Mutation: {
-    createProduct: async (_: unknown, { input }: { input: CreateProductInput }, context: ProductsContext) => {
+    createProduct: async (_, { input }, context) => {
       requireAdmin(context.viewer, 'create products');
       const data = {
         sku: checkSku(input.sku),
@@ -47,7 +34,7 @@ export const resolvers = {
         throw error;
       }
     },
-    updateProduct: async (_: unknown, args: { id: string; input: UpdateProductInput }, context: ProductsContext) => {
+    updateProduct: async (_, args, context) => {
       requireAdmin(context.viewer, 'update products');
       const { name, description, priceCents } = args.input;
       if (name === null) throw badInput('name cannot be null: leave it out to keep the current name.', 'name');
@@ -60,7 +47,7 @@ export const resolvers = {
       if (!product) throw notFound('Product', args.id);
       return product;
     },
-    restock: async (_: unknown, args: { id: string; quantity: number }, context: ProductsContext) => {
+    restock: async (_, args, context) => {
       requireAdmin(context.viewer, 'restock products');
       const quantity = checkQuantity('quantity', args.quantity, 1, 1_000_000);
       const restocked = await context.store.restock(args.id, quantity);
@@ -70,11 +57,10 @@ export const resolvers = {
     },
   },
   Product: {
-    __resolveReference: (reference: { id?: string; sku?: string }, context: ProductsContext) => {
-      if (reference.id !== undefined) return context.products.byId.load(reference.id);
-      if (reference.sku !== undefined) return context.products.bySku.load(reference.sku);
-      return null;
+    __resolveReference: (reference, context) => {
+      // One @key or the other: by id, or by sku.
+      return 'id' in reference ? context.products.byId.load(reference.id) : context.products.bySku.load(reference.sku);
     },
-    price: (product: Product) => ({ amountCents: product.priceCents, currency: product.currency }),
+    price: (product) => ({ amountCents: product.priceCents, currency: product.currency }),
   },
 };

@@ -5,6 +5,7 @@ import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { DateTime } from '../../lib/graphql/scalars';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { UsersContext } from './context';
+import type { Resolvers } from './generated/graphql';
 import { userKeyset, type User } from './data';
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
 import { checkPassword, normalizeEmail } from './validation';
@@ -16,22 +17,22 @@ async function authPayload(context: UsersContext, user: User) {
   return { token, user };
 }
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   DateTime,
   Query: {
-    me: (_: unknown, __: unknown, context: UsersContext) => (context.viewer ? context.users.load(context.viewer.id) : null),
-    user: (_: unknown, args: { id: string }, context: UsersContext) => {
+    me: (_, __, context) => (context.viewer ? context.users.load(context.viewer.id) : null),
+    user: (_, args, context) => {
       requireSelfOrAdmin(context.viewer, args.id, 'see this user');
       return context.users.load(args.id);
     },
-    users: async (_: unknown, args: { first?: number | null; after?: string | null }, context: UsersContext) => {
+    users: async (_, args, context) => {
       requireAdmin(context.viewer, 'list users');
       const page = readPageArgs(args.first, args.after);
       return toConnection(await context.store.page(page.take, page.after), page.first, userKeyset);
     },
   },
   Mutation: {
-    signUp: async (_: unknown, { input }: { input: { email: string; password: string; name: string } }, context: UsersContext) => {
+    signUp: async (_, { input }, context) => {
       const email = normalizeEmail(input.email);
       checkPassword(input.password);
       const name = input.name.trim();
@@ -46,7 +47,7 @@ export const resolvers = {
         throw error;
       }
     },
-    signIn: async (_: unknown, args: { email: string; password: string }, context: UsersContext) => {
+    signIn: async (_, args, context) => {
       const user = await context.store.findByEmail(args.email.trim().toLowerCase());
       const valid = await verifyPassword(args.password, user?.passwordHash ?? (await UNKNOWN_USER_HASH));
       if (!user || !valid) throw clientError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong.');
@@ -57,11 +58,11 @@ export const resolvers = {
     // The same rule as user(id): the router only ever asks for the viewer or (for an ADMIN) anyone,
     // so a direct _entities call can read no more than the supergraph would show.
     // async: a refusal then fails only this entity, not the whole _entities list.
-    __resolveReference: async (reference: { id: string }, context: UsersContext) => {
+    __resolveReference: async (reference, context) => {
       requireSelfOrAdmin(context.viewer, reference.id, 'see this user');
       return context.users.load(reference.id);
     },
-    email: (user: User, _: unknown, context: UsersContext) => {
+    email: (user, _, context) => {
       requireSelfOrAdmin(context.viewer, user.id, "see this user's email");
       return user.email;
     },
