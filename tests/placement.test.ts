@@ -64,17 +64,28 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     expect(await stockOf(pen)).toBe(17);
   });
 
-  test('an outage that leaves the order PENDING: retrying with the same key finishes it, reserving once', async () => {
+  test('an outage through placement and compensation: the order is FAILED holding its stock; the same key gives it back and places it once', async () => {
     const item = await createProduct('OUTAGE', 100, 10);
     const input = { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'outage-1' };
     // The reservation is made but its answer is lost, and the compensating release cannot get through either.
     await expect(placeOrder(deps(network({ lostReply: true, releaseDown: true })), viewer(), input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
-    const stuck = await store.findByIdempotencyKey(buyer.id, 'outage-1');
-    expect(stuck?.status).toBe('PENDING');
+    const failed = await store.findByIdempotencyKey(buyer.id, 'outage-1');
+    expect(failed?.status).toBe('FAILED');
     expect(await stockOf(item)).toBe(8);
     const retried = await placeOrder(deps(network({})), viewer(), input);
-    expect(retried).toMatchObject({ id: stuck!.id, status: 'CONFIRMED', totalCents: 200 });
+    expect(retried).toMatchObject({ status: 'CONFIRMED', totalCents: 200 });
     expect(await stockOf(item)).toBe(8);
+  });
+
+  test('an order left PENDING by a crash after reserving: retrying with the same key finishes it without reserving again', async () => {
+    const item = await createProduct('CRASH', 100, 10);
+    const input = { items: [{ productId: item, quantity: 3 }], idempotencyKey: 'crash-1' };
+    const orphan = await store.createPending(buyer.id, 'crash-1');
+    await products.reserve(orphan.id, input.items); // ...and then the orders process died
+    expect(await stockOf(item)).toBe(7);
+    const resumed = await placeOrder(deps(network({})), viewer(), input);
+    expect(resumed).toMatchObject({ id: orphan.id, status: 'CONFIRMED', totalCents: 300 });
+    expect(await stockOf(item)).toBe(7);
   });
 
   test('a failed placement is compensated (stock back, order FAILED) and the same key then places it afresh', async () => {
@@ -109,13 +120,26 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
   test('cancelling an order while it is still PENDING releases it for good', async () => {
     const item = await createProduct('CANCELPENDING', 100, 5);
     const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'cancel-pending' };
-    await expect(placeOrder(deps(network({ down: true })), viewer(), input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
-    const pending = await store.findByIdempotencyKey(buyer.id, 'cancel-pending');
-    expect(pending?.status).toBe('PENDING');
-    const cancelled = await graph.orders.query('mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: pending!.id }, buyer.token);
+    const pending = await store.createPending(buyer.id, 'cancel-pending'); // its placement is still in flight
+    const cancelled = await graph.orders.query('mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: pending.id }, buyer.token);
     expect(cancelled.data!.cancelOrder.status).toBe('CANCELLED');
-    // The retry finds the order cancelled: it answers with it and reserves nothing.
-    expect(await placeOrder(deps(network({})), viewer(), input)).toMatchObject({ id: pending!.id, status: 'CANCELLED' });
+    // The in-flight reservation lands after the cancel: refused, no stock taken.
+    await expect(products.reserve(pending.id, input.items)).rejects.toBeInstanceOf(ReservationReleased);
+    // A retry finds the order cancelled: it answers with it and reserves nothing.
+    expect(await placeOrder(deps(network({})), viewer(), input)).toMatchObject({ id: pending.id, status: 'CANCELLED' });
     expect(await stockOf(item)).toBe(5);
+  });
+
+  test('repeats of one key racing for the last unit: every answer is the same CONFIRMED order', async () => {
+    const last = await createProduct('LASTONE', 100, 1);
+    const input = { items: [{ productId: last, quantity: 1 }], idempotencyKey: 'last-one' };
+    const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
+    for (let round = 0; round < 3; round++) {
+      const key = { ...input, idempotencyKey: `last-one-${round}` };
+      if (round > 0) await graph.products.query('mutation ($id: ID!) { restock(id: $id, quantity: 1) { stock } }', { id: last }, graph.adminToken);
+      const results = await Promise.all(Array.from({ length: 4 }, () => graph.orders.query(PLACE, { input: key }, buyer.token)));
+      for (const result of results) expect(result.data?.placeOrder).toEqual({ id: results[0]!.data!.placeOrder.id, status: 'CONFIRMED' });
+      expect(await stockOf(last)).toBe(0);
+    }
   });
 });

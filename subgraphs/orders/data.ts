@@ -64,16 +64,17 @@ export class OrdersStore {
 
   /**
    * PENDING → CONFIRMED with its priced lines and total, atomically. Only the first confirmation
-   * writes; a second (a resumed duplicate) or one after a cancel just returns the order as it is.
+   * writes; a second (a resumed duplicate) or one after a cancel just returns the order as it is
+   * (null if it was withdrawn).
    */
-  confirm(id: string, lines: Omit<OrderItem, 'orderId'>[], totalCents: number): Promise<Order> {
+  confirm(id: string, lines: Omit<OrderItem, 'orderId'>[], totalCents: number): Promise<Order | null> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.order.updateMany({
         where: { id, status: 'PENDING' },
         data: { status: 'CONFIRMED', totalCents, currency: lines[0]?.currency ?? 'USD' },
       });
       if (count === 1) await tx.orderItem.createMany({ data: lines.map((line) => ({ ...line, orderId: id })) });
-      return tx.order.findUniqueOrThrow({ where: { id } });
+      return tx.order.findUnique({ where: { id } });
     });
   }
 

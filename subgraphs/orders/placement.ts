@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../../lib/auth/viewer';
 import { isUniqueViolation } from '../../lib/db/errors';
-import { badInput, clientError, ErrorCode } from '../../lib/graphql/errors';
+import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
 import type { Order, OrdersStore } from './data';
 import { ReservationReleased, type StockApi } from './products-client';
@@ -46,10 +46,14 @@ export function validatePlaceOrder(input: PlaceOrderInput): void {
  * stock reservation's id, which makes the products call idempotent), then stock is reserved at
  * current prices, then the order is CONFIRMED with those prices.
  *
+ * Every way out settles the order's status before stock is given back, so an order can never end
+ * CONFIRMED holding released stock: PENDING → CONFIRMED and PENDING → FAILED are the same
+ * conditional update, and only the request that wins it acts on the stock.
+ *
  * With an idempotencyKey, a repeat returns the order once it is CONFIRMED (or CANCELLED); a
  * repeat that finds it still PENDING (placed concurrently, or interrupted by an outage) finishes
  * placing it, which is safe because reserving and confirming are both idempotent; a repeat that
- * finds it FAILED places it afresh.
+ * finds it FAILED makes sure its stock is back and places it afresh.
  */
 export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: PlaceOrderInput): Promise<Order> {
   validatePlaceOrder(input);
@@ -58,7 +62,10 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
   for (let pass = 0; pass < 3; pass++) {
     const existing = key ? await deps.store.findByIdempotencyKey(viewer.id, key) : null;
     if (existing?.status === 'CONFIRMED' || existing?.status === 'CANCELLED') return existing;
-    if (existing?.status === 'FAILED') await deps.store.freeKey(existing.id);
+    if (existing?.status === 'FAILED') {
+      await deps.products.release(existing.id); // in case its compensation could not reach products
+      await deps.store.freeKey(existing.id);
+    }
     let order = existing?.status === 'PENDING' ? existing : null;
     if (!order) {
       try {
@@ -74,7 +81,7 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
   throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'This order is being changed by another request; try again in a moment.');
 }
 
-/** Reserves and confirms a PENDING order; null when its reservation was already released (it FAILED). */
+/** Reserves and confirms a PENDING order; null when another request settled it FAILED first (place it again). */
 async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInput): Promise<Order | null> {
   let reserved;
   try {
@@ -82,54 +89,74 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
   } catch (error) {
     const code = error instanceof GraphQLError ? error.extensions.code : undefined;
     if (code === ErrorCode.INSUFFICIENT_STOCK || code === ErrorCode.NOT_FOUND) {
-      await deps.store.removePending(order.id); // refused outright: nothing was reserved, so nothing is ordered
+      await forget(deps, order.id);
       throw error;
     }
-    if (error instanceof ReservationReleased) {
-      // Compensated (or cancelled) before this attempt: settle the order and let the caller decide.
-      const settled = (await deps.store.transition(order.id, ['PENDING'], 'FAILED')) ?? (await deps.store.findByIds([order.id]))[0];
-      return settled?.status === 'CANCELLED' ? settled : null;
-    }
+    if (error instanceof ReservationReleased) return settled(deps, order.id);
     await compensate(deps, order.id, error);
     throw error;
   }
   const totalCents = reserved.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
   if (totalCents > MAX_TOTAL_CENTS) {
-    await deps.products.release(order.id);
-    await deps.store.transition(order.id, ['PENDING'], 'FAILED');
+    await compensate(deps, order.id, new Error('order total over the Int limit'));
     throw badInput(`The order total would be ${totalCents} cents, over the maximum of ${MAX_TOTAL_CENTS}: split it into smaller orders.`, 'items');
   }
+  let confirmed: Order | null;
   try {
-    return await deps.store.confirm(order.id, reserved.map((line, position) => ({ ...line, position })), totalCents);
+    confirmed = await deps.store.confirm(order.id, reserved.map((line, position) => ({ ...line, position })), totalCents);
   } catch (error) {
     await compensate(deps, order.id, error);
     throw error;
   }
+  return confirmed?.status === 'CONFIRMED' || confirmed?.status === 'CANCELLED' ? confirmed : null;
 }
 
-/** Undoes a half-placed order: gives back whatever stock may be reserved, marks the order FAILED. */
+/**
+ * Refused stock: nothing is reserved, so nothing is ordered. The reservation id is released first
+ * (a tombstone), so that a concurrent retry of the same order can't reserve for it after it is gone.
+ */
+async function forget(deps: PlacementDeps, orderId: string): Promise<void> {
+  try {
+    await deps.products.release(orderId);
+    await deps.store.removePending(orderId);
+  } catch (error) {
+    deps.log.error('could not withdraw a refused order; it stays PENDING until retried', { orderId, error });
+  }
+}
+
+/** The reservation was released under us: the order is FAILED (or CANCELLED); answer a cancel, retry a failure. */
+async function settled(deps: PlacementDeps, orderId: string): Promise<Order | null> {
+  await deps.store.transition(orderId, ['PENDING'], 'FAILED');
+  const [order] = await deps.store.findByIds([orderId]);
+  return order?.status === 'CANCELLED' ? order : null;
+}
+
+/**
+ * Undoes a half-placed order: marks it FAILED, and only if that succeeded (no other request
+ * confirmed it meanwhile) gives its stock back. A release that fails is retried whenever the
+ * FAILED order is met again (its idempotency key, or a cancel).
+ */
 async function compensate(deps: PlacementDeps, orderId: string, cause: unknown): Promise<void> {
   deps.log.warn('order placement failed; compensating', { orderId, error: cause });
   try {
-    await deps.products.release(orderId);
-    await deps.store.transition(orderId, ['PENDING'], 'FAILED');
+    if (await deps.store.transition(orderId, ['PENDING'], 'FAILED')) await deps.products.release(orderId);
   } catch (error) {
-    // Left PENDING: retrying with the same idempotencyKey finishes it; a recovery pass (the saga issue) must catch the rest.
-    deps.log.error('compensation failed; order left PENDING', { orderId, error });
+    deps.log.error('compensation incomplete; the order may hold stock until it is retried or recovered', { orderId, error });
   }
 }
 
 /**
- * Cancels an order: stock is released first (idempotent on the products side; for an order still
- * being placed it also stops the reservation from ever being made), then the status changes, so a
- * crash in between is healed by simply cancelling again.
+ * Cancels an order: the status changes first, then the stock is released (idempotent on the
+ * products side; for an order still being placed it also stops the reservation from ever being
+ * made). Cancelling again releases again, which heals a release that failed the first time.
  */
 export async function cancelOrder(deps: { store: OrdersStore; products: StockApi }, order: Order): Promise<Order> {
-  if (order.status === 'CANCELLED') return order;
-  if (order.status === 'FAILED') {
+  const open = order.status === 'PENDING' || order.status === 'CONFIRMED';
+  const current = open ? ((await deps.store.transition(order.id, ['PENDING', 'CONFIRMED'], 'CANCELLED')) ?? (await deps.store.findByIds([order.id]))[0]) : order;
+  if (!current) throw notFound('Order', order.id);
+  await deps.products.release(order.id);
+  if (current.status === 'FAILED') {
     throw clientError(ErrorCode.ORDER_NOT_CANCELLABLE, `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`);
   }
-  await deps.products.release(order.id);
-  const cancelled = await deps.store.transition(order.id, ['PENDING', 'CONFIRMED'], 'CANCELLED');
-  return cancelled ?? (await deps.store.findByIds([order.id]))[0] ?? order;
+  return current;
 }

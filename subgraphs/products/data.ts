@@ -90,6 +90,9 @@ export class ProductsStore {
       return await this.prisma.$transaction(async (tx) => {
         const existing = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
         if (existing) return this.refuseReleased(existing);
+        // The row first: a concurrent call with the same id now waits on its unique index and then
+        // finds this reservation, instead of racing it for the stock.
+        await tx.stockReservation.create({ data: { id, holder } });
         for (const line of [...lines].sort(byProductId)) {
           const { count } = await tx.product.updateMany({
             where: { id: line.productId, stock: { gte: line.quantity } },
@@ -104,23 +107,19 @@ export class ProductsStore {
             });
           }
         }
-        const products = oneByKey(lines.map((line) => line.productId), await tx.product.findMany({ where: { id: { in: lines.map((line) => line.productId) } } }), (product) => product.id);
-        return tx.stockReservation.create({
-          data: {
-            id,
-            holder,
-            items: {
-              create: lines.map((line, position) => ({
-                productId: line.productId,
-                quantity: line.quantity,
-                unitPriceCents: products[position]!.priceCents,
-                currency: products[position]!.currency,
-                position,
-              })),
-            },
-          },
-          include: { items: true },
+        const ids = lines.map((line) => line.productId);
+        const products = oneByKey(ids, await tx.product.findMany({ where: { id: { in: ids } } }), (product) => product.id);
+        await tx.stockReservationItem.createMany({
+          data: lines.map((line, position) => ({
+            reservationId: id,
+            productId: line.productId,
+            quantity: line.quantity,
+            unitPriceCents: products[position]!.priceCents,
+            currency: products[position]!.currency,
+            position,
+          })),
         });
+        return tx.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
       }, TRANSACTION_OPTIONS);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
