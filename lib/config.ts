@@ -67,13 +67,18 @@ export interface ServiceConfig {
 }
 
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
+  const production = env.NODE_ENV === 'production';
+  const seedDemoData = readBoolean(env, 'SEED_DEMO_DATA', false);
+  if (production && seedDemoData) {
+    throw new ConfigError('SEED_DEMO_DATA must not be set in production: the demo accounts have published passwords.');
+  }
   return {
     service,
-    production: env.NODE_ENV === 'production',
+    production,
     port: readPort(env, `${service.toUpperCase()}_PORT`, DEFAULT_PORTS[service]),
     dataDir: serviceDataDir(service, env),
     databaseUrl: databaseUrlFor(service, env),
-    seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', false),
+    seedDemoData,
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     usersJwksUrl: jwksUrlOf(env, 'users'),
   };

@@ -6,6 +6,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import { maskInternalErrors } from './graphql/errors';
 import type { Logger } from './log';
+import { NotReadyError } from './readiness';
 
 /** What an HTTP route other than /graphql gets, and answers. */
 export interface RouteRequest {
@@ -92,7 +93,10 @@ export async function startService<TContext extends BaseContext>(
         await definition.checkReady?.();
         return sendJson(res, 200, { status: 'ready', service: definition.name });
       } catch (error) {
-        return sendJson(res, 503, { status: 'not ready', service: definition.name, reason: (error as Error).message });
+        // A driver's error names hosts and addresses: log it, show only reasons meant to be shown.
+        if (!(error instanceof NotReadyError)) definition.log.warn('not ready', { error });
+        const reason = error instanceof NotReadyError ? error.message : 'a dependency is unreachable; see the service log';
+        return sendJson(res, 503, { status: 'not ready', service: definition.name, reason });
       }
     }
     const body = await readBody(req);

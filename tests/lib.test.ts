@@ -46,11 +46,21 @@ describe('configuration', () => {
   });
 });
 
+describe('production settings', () => {
+  test('demo data (published passwords) cannot be seeded in production', () => {
+    expect(() => loadServiceConfig('users', { NODE_ENV: 'production', SEED_DEMO_DATA: 'true' })).toThrow(/SEED_DEMO_DATA must not be set in production/);
+    expect(loadServiceConfig('users', { NODE_ENV: 'production' }).seedDemoData).toBe(false);
+  });
+});
+
 describe('pagination arguments', () => {
   test('first must be 0..100 and after must be a cursor we issued', () => {
-    expect(readPageArgs(undefined, undefined)).toEqual({ first: 20, take: 21, after: null });
-    expect(readPageArgs(5, encodeCursor(['2026-01-01T00:00:00.000Z', 'id-1']))).toEqual({ first: 5, take: 6, after: ['2026-01-01T00:00:00.000Z', 'id-1'] });
-    for (const first of [-1, 101]) expect(() => readPageArgs(first, null)).toThrow(/between 0 and 100/);
-    for (const cursor of ['garbage', Buffer.from('{"a":1}').toString('base64url')]) expect(() => readPageArgs(1, cursor)).toThrow(/not a cursor/);
+    expect(readPageArgs(undefined, undefined, 'text')).toEqual({ first: 20, take: 21, after: null });
+    expect(readPageArgs(5, encodeCursor(['2026-01-01T00:00:00.000Z', 'id-1']), 'timestamp')).toEqual({ first: 5, take: 6, after: ['2026-01-01T00:00:00.000Z', 'id-1'] });
+    for (const first of [-1, 101]) expect(() => readPageArgs(first, null, 'text')).toThrow(/between 0 and 100/);
+    for (const cursor of ['garbage', Buffer.from('{"a":1}').toString('base64url')]) expect(() => readPageArgs(1, cursor, 'text')).toThrow(/not a cursor/);
+    // The right shape, a tampered value: refused before it reaches SQL.
+    expect(() => readPageArgs(1, encodeCursor(['not-a-date', 'id-1']), 'timestamp')).toThrow(/not a cursor/);
+    expect(readPageArgs(1, encodeCursor(['Apple', 'id-1']), 'text').after).toEqual(['Apple', 'id-1']);
   });
 });

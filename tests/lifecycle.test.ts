@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
+import { buildSchema } from 'graphql';
+import { NotReadyError } from '../lib/readiness';
 import { createLogger } from '../lib/log';
 import { PROJECT_ROOT } from '../lib/paths';
 import { startService } from '../lib/server';
@@ -92,6 +94,26 @@ describe('the router while the supergraph loads', () => {
     const running = await starting;
     try {
       expect((await fetch(`http://localhost:${port}/health`)).status).toBe(200);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+describe('GET /ready', () => {
+  test('shows reasons meant to be shown, and hides driver errors that name hosts', async () => {
+    let failure: Error = new NotReadyError('migrations not applied: 20260101000000_init');
+    const running = await startService(
+      { name: 'probe', log: createLogger('probe'), production: false, graph: { schema: buildSchema('type Query { ok: Boolean }') }, context: async () => ({}), checkReady: async () => { throw failure; } },
+      { port: 0 },
+    );
+    try {
+      const ready = () => fetch(`http://localhost:${running.port}/ready`).then(async (response) => ({ status: response.status, body: await response.json() }));
+      expect(await ready()).toEqual({ status: 503, body: { status: 'not ready', service: 'probe', reason: 'migrations not applied: 20260101000000_init' } });
+      failure = new Error('connect ECONNREFUSED 10.1.2.3:5432');
+      const hidden = await ready();
+      expect(hidden.status).toBe(503);
+      expect(JSON.stringify(hidden.body)).not.toContain('10.1.2.3');
     } finally {
       await running.stop();
     }

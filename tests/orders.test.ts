@@ -141,6 +141,8 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
       after = page.data.orders.pageInfo.hasNextPage ? page.data.orders.pageInfo.endCursor : null;
     } while (after);
     expect(paged.map((order) => order.id)).toEqual(all.map((edge: any) => edge.node.id));
+    const tampered = Buffer.from(JSON.stringify(['not-a-date', 'x'])).toString('base64url');
+    expect((await graph.orders.query(QUERY, { after: tampered }, graph.adminToken)).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     const times = paged.map((order) => order.createdAt);
     expect([...times].sort().reverse()).toEqual(times);
   });

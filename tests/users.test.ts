@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { lockDataDir } from '../lib/db/lock';
+import { createLogger } from '../lib/log';
 import { PROJECT_ROOT } from '../lib/paths';
+import { UsersStore } from '../subgraphs/users/data';
+import { ensureAdmin } from '../subgraphs/users/seed';
 import { ADMIN, startSupergraph, type Supergraph } from './support/harness';
 import { TARGETS } from './support/databases';
 
@@ -107,6 +110,21 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     const other = await graph.users.query(QUERY, { r: [{ __typename: 'User', id: carol.id }, { __typename: 'User', id: dave.id }] }, dave.token);
     expect(other.data!._entities).toEqual([null, { id: dave.id, name: 'Dave' }]);
     expect(other.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+  });
+
+  test('ADMIN_EMAIL taken by a sign-up before the admin was provisioned: promoted only with its password reset', async () => {
+    const squatter = await graph.signUp('future-admin@example.com', 'Squatter');
+    const store = new UsersStore(graph.users.database);
+    try {
+      await ensureAdmin(store, createLogger('test'), { email: 'future-admin@example.com', password: 'the-real-admin-password' });
+    } finally {
+      await store.prisma.$disconnect();
+    }
+    const old = await graph.users.query(SIGN_IN, { email: 'future-admin@example.com', password: 'password-123' });
+    expect(old.errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+    const admin = await graph.users.query(SIGN_IN, { email: 'future-admin@example.com', password: 'the-real-admin-password' });
+    expect(admin.data!.signIn.user.id).toBe(squatter.id);
+    expect((await graph.users.query('{ me { role } }', {}, admin.data!.signIn.token)).data!.me.role).toBe('ADMIN');
   });
 
   test('publishes its JWKS, and /health and /ready answer', async () => {

@@ -4,6 +4,7 @@ import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { applyMigrations, pendingMigrations } from '../../tools/prisma-engine';
 import { PROJECT_ROOT } from '../paths';
+import { NotReadyError } from '../readiness';
 import { countStatements, StatementCounter } from './counting';
 import { openPgliteDir } from './pglite';
 import { parseDatabaseUrl, type ServiceName } from './url';
@@ -57,7 +58,7 @@ export async function openDatabase(service: ServiceName, url: string, options: {
     },
     checkReady: async () => {
       const pending = await pendingMigrations({ adapterFactory: factory, migrationsDir: migrations.migrationsDir });
-      if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
+      if (pending.length > 0) throw new NotReadyError(`migrations not applied: ${pending.join(', ')}`);
     },
     close: closeDriver,
   };

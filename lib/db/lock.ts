@@ -30,8 +30,9 @@ function isAlive(pid: number): boolean {
  * Takes an exclusive lock on `dir` (a `<dir>.lock` file holding our pid), because PGlite has none
  * of its own: two processes on one data dir silently lose writes. The lock file is written whole
  * under a temporary name and hard-linked into place, which fails atomically if it exists, so no
- * one ever sees half a lock. A lock left by a dead process is moved aside (rename is atomic too)
- * and taken. Returns the function that releases it.
+ * one ever sees half a lock. A lock left by a dead process is removed under a second lock
+ * (`<dir>.lock.breaking`), and only if it is still the one judged stale, so two starters can never
+ * both break in. Returns the function that releases it.
  */
 export function lockDataDir(dir: string, owner: string): () => void {
   const lockPath = `${path.resolve(dir)}.lock`;
@@ -48,14 +49,15 @@ export function lockDataDir(dir: string, owner: string): () => void {
         fs.linkSync(draft, lockPath);
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = readHolder(lockPath);
       if (holder === 'gone') continue;
       if (holder === 'unreadable' ? isRecent(lockPath) : holder.pid !== process.pid && isAlive(holder.pid)) {
         throw lockedBy(dir, holder);
       }
-      moveAsideIfStale(lockPath, holder);
+      if (attempt >= 50) throw new DataDirLockedError(`${dir}: could not take its stale lock (${lockPath}); remove that file if no process uses the dir.`);
+      breakStaleLock(lockPath, holder);
     }
   } finally {
     fs.rmSync(draft, { force: true });
@@ -64,35 +66,37 @@ export function lockDataDir(dir: string, owner: string): () => void {
   const release = (): void => {
     if (!heldHere.delete(lockPath)) return;
     process.off('exit', release);
-    const holder = readHolder(lockPath);
-    if (typeof holder === 'object' && holder.pid === mine.pid && holder.since === mine.since) fs.rmSync(lockPath, { force: true });
+    if (sameHolder(readHolder(lockPath), mine)) fs.rmSync(lockPath, { force: true });
   };
   process.on('exit', release);
   return release;
 }
 
-/**
- * Renames the stale lock to a name of our own, then checks that what we moved is the stale lock
- * we judged: if another process replaced it in between, its live lock is put back.
- */
-function moveAsideIfStale(lockPath: string, judged: Holder | 'unreadable'): void {
-  const aside = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+/** Removes the stale lock, if it is still the one judged stale, while holding the breaking lock. */
+function breakStaleLock(lockPath: string, judged: Holder | 'unreadable'): void {
+  const breaking = `${lockPath}.breaking`;
   try {
-    fs.renameSync(lockPath, aside);
+    fs.writeFileSync(breaking, String(process.pid), { flag: 'wx' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else moved it first
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!isRecent(breaking)) fs.rmSync(breaking, { force: true }); // its breaker died mid-way
+    sleep(20);
+    return;
   }
-  const moved = readHolder(aside);
-  const sameAsJudged = judged === 'unreadable' ? moved === 'unreadable' : typeof moved === 'object' && moved.pid === judged.pid && moved.since === judged.since;
-  if (!sameAsJudged) {
-    try {
-      fs.linkSync(aside, lockPath);
-    } catch {
-      // A third process holds it now; the next attempt sees that.
-    }
+  try {
+    if (sameHolder(readHolder(lockPath), judged)) fs.rmSync(lockPath, { force: true });
+  } finally {
+    fs.rmSync(breaking, { force: true });
   }
-  fs.rmSync(aside, { force: true });
+}
+
+function sameHolder(a: Holder | 'unreadable' | 'gone', b: Holder | 'unreadable'): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return a.pid === b.pid && a.since === b.since && a.owner === b.owner;
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function lockedBy(dir: string, holder: Holder | 'unreadable'): DataDirLockedError {

@@ -22,7 +22,7 @@ export const resolvers: Resolvers = {
     order: (_, args, context) => visibleOrder(context, args.id),
     orders: async (_, args, context) => {
       const viewer = requireViewer(context.viewer);
-      const page = readPageArgs(args.first, args.after);
+      const page = readPageArgs(args.first, args.after, 'timestamp');
       const rows = await context.store.page(page.take, page.after, viewer.role === 'ADMIN' ? undefined : viewer.id);
       return toConnection(rows, page.first, orderKeyset);
     },
@@ -51,7 +51,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference) => ({ id: reference.id }),
     orders: async (user, args, context) => {
       requireSelfOrAdmin(context.viewer, user.id, "see this user's orders");
-      const page = readPageArgs(args.first, args.after);
+      const page = readPageArgs(args.first, args.after, 'timestamp');
       const orders = await context.orders.byBuyer.load({ buyerId: user.id, take: page.take, after: page.after });
       return toConnection(orders, page.first, orderKeyset);
     },

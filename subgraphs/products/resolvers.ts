@@ -11,7 +11,7 @@ export const resolvers: Resolvers = {
     product: (_, args, context) => context.products.byId.load(args.id),
     productBySku: (_, args, context) => context.products.bySku.load(args.sku),
     products: async (_, args, context) => {
-      const page = readPageArgs(args.first, args.after);
+      const page = readPageArgs(args.first, args.after, 'text');
       const search = args.search?.trim() || null;
       if (search && search.length > 200) throw badInput('search must be at most 200 characters long.', 'search');
       return toConnection(await context.store.page(page.take, page.after, search), page.first, productKeyset);

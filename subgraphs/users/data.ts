@@ -28,8 +28,8 @@ export class UsersStore {
     return this.prisma.user.create({ data });
   }
 
-  setRole(id: string, role: Role): Promise<User> {
-    return this.prisma.user.update({ where: { id }, data: { role } });
+  makeAdmin(id: string, passwordHash: string): Promise<User> {
+    return this.prisma.user.update({ where: { id }, data: { role: 'ADMIN', passwordHash } });
   }
 
   count(): Promise<number> {

@@ -27,7 +27,7 @@ export const resolvers: Resolvers = {
     },
     users: async (_, args, context) => {
       requireAdmin(context.viewer, 'list users');
-      const page = readPageArgs(args.first, args.after);
+      const page = readPageArgs(args.first, args.after, 'timestamp');
       return toConnection(await context.store.page(page.take, page.after), page.first, userKeyset);
     },
   },

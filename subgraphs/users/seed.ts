@@ -24,14 +24,18 @@ export async function seedDemoUsers(store: UsersStore, log: Logger, withAdmin: b
   });
 }
 
-/** Makes sure ADMIN_EMAIL exists and is an ADMIN; an existing account keeps its password. */
+/**
+ * Makes sure ADMIN_EMAIL exists as an ADMIN that ADMIN_PASSWORD signs in to. An existing ADMIN is
+ * left alone; an existing non-admin account (anyone may sign up with that email first) is
+ * promoted only together with a password reset, so whoever registered it cannot become admin.
+ */
 export async function ensureAdmin(store: UsersStore, log: Logger, admin: { email: string; password: string }): Promise<void> {
   const existing = await store.findByEmail(admin.email);
   if (!existing) {
     await store.create({ email: admin.email, name: 'Administrator', passwordHash: await hashPassword(admin.password), role: 'ADMIN' });
     log.info('created admin account', { email: admin.email });
   } else if (existing.role !== 'ADMIN') {
-    await store.setRole(existing.id, 'ADMIN');
-    log.info('promoted account to ADMIN', { email: admin.email });
+    await store.makeAdmin(existing.id, await hashPassword(admin.password));
+    log.warn('an account already had ADMIN_EMAIL: promoted it to ADMIN and reset its password to ADMIN_PASSWORD', { email: admin.email });
   }
 }
