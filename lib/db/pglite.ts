@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './lock';
-import { createBlankPglite, holdsCluster } from './pglite-blank';
+import { createBlankPglite, holdsCluster, PGLITE_OPTIONS } from './pglite-blank';
 
 /**
  * Opens (creating if needed, from the cached blank cluster) the PGlite cluster in `dir`, holding
@@ -11,7 +11,7 @@ import { createBlankPglite, holdsCluster } from './pglite-blank';
 export async function openPgliteDir(dir: string, owner: string): Promise<{ pglite: PGlite; close(): Promise<void> }> {
   const release = lockDataDir(dir, owner);
   try {
-    const pglite = holdsCluster(dir) ? await PGlite.create(dir) : await createBlankPglite(dir);
+    const pglite = holdsCluster(dir) ? await PGlite.create(dir, PGLITE_OPTIONS) : await createBlankPglite(dir);
     return {
       pglite,
       close: async () => {
