@@ -3,6 +3,7 @@ import { loadSigningKey } from '../lib/auth/keys';
 import { clientError, ErrorCode } from '../lib/graphql/errors';
 import { createLogger } from '../lib/log';
 import { OrdersStore } from '../subgraphs/orders/data';
+import { ProductsStore } from '../subgraphs/products/data';
 import { placeOrder, type PlacementDeps } from '../subgraphs/orders/placement';
 import { ProductsClient, ReservationReleased, type StockApi } from '../subgraphs/orders/products-client';
 import { startSupergraph, type Supergraph } from './support/harness';
@@ -128,6 +129,45 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     // A retry finds the order cancelled: it answers with it and reserves nothing.
     expect(await placeOrder(deps(network({})), viewer(), input)).toMatchObject({ id: pending.id, status: 'CANCELLED' });
     expect(await stockOf(item)).toBe(5);
+  });
+
+  test('a refused attempt and a same-key retry that succeeds in between: the confirmed order keeps its stock', async () => {
+    const item = await createProduct('REFUSED-RACE', 100, 5);
+    let refused!: () => void;
+    const wasRefused = new Promise<void>((resolve) => (refused = resolve));
+    let letRelease!: () => void;
+    const releaseMayGo = new Promise<void>((resolve) => (letRelease = resolve));
+    // A asks for too much and is refused; its withdrawal is held up until B has placed the order.
+    const slowWithdrawal: StockApi = {
+      reserve: (id, items) => products.reserve(id, items).catch((error: unknown) => (refused(), Promise.reject(error))),
+      release: async (id) => (await releaseMayGo, products.release(id)),
+    };
+    const a = placeOrder(deps(slowWithdrawal), viewer(), { items: [{ productId: item, quantity: 9 }], idempotencyKey: 'refused-race' }).catch((error) => error);
+    await wasRefused;
+    const b = await placeOrder(deps(network({})), viewer(), { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'refused-race' });
+    letRelease();
+    expect((await a).extensions.code).toBe('INSUFFICIENT_STOCK');
+    expect(b.status).toBe('CONFIRMED');
+    expect((await store.findByIds([b.id]))[0]?.status).toBe('CONFIRMED');
+    expect(await stockOf(item)).toBe(3); // A's late withdrawal did not give B's stock back
+  });
+
+  test('releases racing reservations of the same id never leave stock taken', async () => {
+    const item = await createProduct('RELEASE-RACE', 1, 100_000);
+    const stores = [new ProductsStore(graph.products.database), new ProductsStore(graph.products.database)] as const;
+    try {
+      for (let i = 0; i < 60; i++) {
+        const id = `race-${target}-${i}`;
+        await Promise.all([
+          stores[0].reserve(id, 'orders', [{ productId: item, quantity: 1 }]).catch(() => null),
+          new Promise((resolve) => setTimeout(resolve, (i % 6) * 1)).then(() => stores[1].release(id, 'orders')),
+        ]);
+        expect((await stores[0].prisma.stockReservation.findUnique({ where: { id } }))?.status).toBe('RELEASED');
+      }
+      expect(await stockOf(item)).toBe(100_000);
+    } finally {
+      await Promise.all(stores.map((store) => store.prisma.$disconnect()));
+    }
   });
 
   test('repeats of one key racing for the last unit: every answer is the same CONFIRMED order', async () => {

@@ -78,9 +78,9 @@ export class OrdersStore {
     });
   }
 
-  /** Forgets an order that never reserved anything (refused stock), if it is still PENDING. */
-  async removePending(id: string): Promise<void> {
-    await this.prisma.order.deleteMany({ where: { id, status: 'PENDING' } });
+  /** Forgets an order whose stock was refused, once it is settled FAILED and its reservation id released. */
+  async removeFailed(id: string): Promise<void> {
+    await this.prisma.order.deleteMany({ where: { id, status: 'FAILED' } });
   }
 
   /** Frees a FAILED order's idempotency key so the same key can place the order again; the failed order stays as history. */

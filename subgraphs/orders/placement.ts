@@ -112,15 +112,18 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
 }
 
 /**
- * Refused stock: nothing is reserved, so nothing is ordered. The reservation id is released first
- * (a tombstone), so that a concurrent retry of the same order can't reserve for it after it is gone.
+ * Refused stock: nothing is reserved, so nothing is ordered. The order is settled FAILED first (so
+ * a concurrent retry can no longer confirm it), its reservation id is released (a tombstone, so no
+ * late reservation lands for it), and then it is deleted. If the release fails it stays FAILED,
+ * which the next retry with its key, or a cancel, heals.
  */
 async function forget(deps: PlacementDeps, orderId: string): Promise<void> {
   try {
+    if (!(await deps.store.transition(orderId, ['PENDING'], 'FAILED'))) return; // another request settled it
     await deps.products.release(orderId);
-    await deps.store.removePending(orderId);
+    await deps.store.removeFailed(orderId);
   } catch (error) {
-    deps.log.error('could not withdraw a refused order; it stays PENDING until retried', { orderId, error });
+    deps.log.error('could not withdraw a refused order; it stays FAILED until retried', { orderId, error });
   }
 }
 

@@ -64,6 +64,9 @@ export class ProductsClient implements StockApi {
       throw clientError(ErrorCode.INSUFFICIENT_STOCK, `${error.message ?? 'Not enough stock.'} Lower the quantity or remove the line.`, { productId: error.productId });
     }
     if (response.status === 404 && error.code === 'NOT_FOUND') throw notFound('Product', error.productId ?? '?');
+    if (response.status >= 500) {
+      throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'The products service could not take the request; try again shortly (with the same idempotencyKey).');
+    }
     throw new Error(`products service answered ${response.status} ${error.code ?? ''}: ${error.message ?? ''}`);
   }
 

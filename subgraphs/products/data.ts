@@ -142,11 +142,13 @@ export class ProductsStore {
   async release(id: string, holder: string): Promise<Reservation> {
     const attempt = () =>
       this.prisma.$transaction(async (tx) => {
-        const { count } = await tx.stockReservation.updateMany({ where: { id, status: 'RESERVED' }, data: { status: 'RELEASED', releasedAt: new Date() } });
-        const reservation = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
-        if (!reservation) {
+        // Existence first: under READ COMMITTED an update that misses a reservation committing right
+        // now would release nothing, while the tombstone insert waits for it and fails, so we retry.
+        if (!(await tx.stockReservation.findUnique({ where: { id } }))) {
           return tx.stockReservation.create({ data: { id, holder, status: 'RELEASED', releasedAt: new Date() }, include: { items: true } });
         }
+        const { count } = await tx.stockReservation.updateMany({ where: { id, status: 'RESERVED' }, data: { status: 'RELEASED', releasedAt: new Date() } });
+        const reservation = await tx.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
         if (count === 1) {
           for (const item of [...reservation.items].sort(byProductId)) {
             await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
