@@ -4,7 +4,7 @@ import { clientError, ErrorCode } from '../lib/graphql/errors';
 import { createLogger } from '../lib/log';
 import { OrdersStore } from '../subgraphs/orders/data';
 import { ProductsStore } from '../subgraphs/products/data';
-import { placeOrder, type PlacementDeps } from '../subgraphs/orders/placement';
+import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
 import { ProductsClient, ReservationReleased, type StockApi } from '../subgraphs/orders/products-client';
 import { startSupergraph, type Supergraph } from './support/harness';
 import { TARGETS } from './support/databases';
@@ -168,6 +168,30 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     } finally {
       await Promise.all(stores.map((store) => store.prisma.$disconnect()));
     }
+  });
+
+  test('the recovery pass gives back stock a failed compensation kept, and compensates orders stuck PENDING', async () => {
+    const item = await createProduct('RECOVER', 100, 10);
+    // A compensation whose release never got through: FAILED, holding 2.
+    await expect(placeOrder(deps(network({ lostReply: true, releaseDown: true })), viewer(), { items: [{ productId: item, quantity: 2 }] })).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    // A process that crashed after reserving, with no key to retry by: PENDING, holding 3.
+    const orphan = await store.createPending(buyer.id, null);
+    await products.reserve(orphan.id, [{ productId: item, quantity: 3 }]);
+    expect(await stockOf(item)).toBe(5);
+
+    // A pass before the PENDING order is overdue leaves it alone (it might still be in flight).
+    const early = await recoverOrders(deps(network({})), { stuckAfterMs: 60_000 });
+    expect(early).toMatchObject({ compensated: 0, failed: 0 });
+    expect(early.released).toBeGreaterThanOrEqual(1);
+    expect(await stockOf(item)).toBe(7);
+    expect((await store.findByIds([orphan.id]))[0]?.status).toBe('PENDING');
+
+    const late = await recoverOrders(deps(network({})), { stuckAfterMs: 0 });
+    expect(late).toMatchObject({ compensated: 1, failed: 0 });
+    expect(await stockOf(item)).toBe(10);
+    expect((await store.findByIds([orphan.id]))[0]).toMatchObject({ status: 'FAILED', stockReleasedAt: expect.any(Date) });
+    // Nothing left to do.
+    expect(await recoverOrders(deps(network({})), { stuckAfterMs: 0 })).toEqual({ compensated: 0, released: 0, failed: 0 });
   });
 
   test('repeats of one key racing for the last unit: every answer is the same CONFIRMED order', async () => {

@@ -78,6 +78,25 @@ export class OrdersStore {
     });
   }
 
+  /** Records that a FAILED or CANCELLED order's stock is known to be back. */
+  async markStockReleased(id: string): Promise<void> {
+    await this.prisma.order.updateMany({ where: { id, status: { in: ['FAILED', 'CANCELLED'] } }, data: { stockReleasedAt: new Date() } });
+  }
+
+  /** Work for the recovery pass: orders PENDING since before `stuckBefore`, and settled orders whose stock may still be held. */
+  async needingRecovery(stuckBefore: Date, limit: number): Promise<Order[]> {
+    return this.prisma.order.findMany({
+      where: {
+        OR: [
+          { status: 'PENDING', createdAt: { lt: stuckBefore } },
+          { status: { in: ['FAILED', 'CANCELLED'] }, stockReleasedAt: null },
+        ],
+      },
+      orderBy: { createdAt: 'asc' },
+      take: limit,
+    });
+  }
+
   /** Forgets an order whose stock was refused, once it is settled FAILED and its reservation id released. */
   async removeFailed(id: string): Promise<void> {
     await this.prisma.order.deleteMany({ where: { id, status: 'FAILED' } });

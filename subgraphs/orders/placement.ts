@@ -63,7 +63,7 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
     const existing = key ? await deps.store.findByIdempotencyKey(viewer.id, key) : null;
     if (existing?.status === 'CONFIRMED' || existing?.status === 'CANCELLED') return existing;
     if (existing?.status === 'FAILED') {
-      await deps.products.release(existing.id); // in case its compensation could not reach products
+      await releaseStock(deps, existing.id); // in case its compensation could not reach products
       await deps.store.freeKey(existing.id);
     }
     let order = existing?.status === 'PENDING' ? existing : null;
@@ -137,12 +137,12 @@ async function settled(deps: PlacementDeps, orderId: string): Promise<Order | nu
 /**
  * Undoes a half-placed order: marks it FAILED, and only if that succeeded (no other request
  * confirmed it meanwhile) gives its stock back. A release that fails is retried whenever the
- * FAILED order is met again (its idempotency key, or a cancel).
+ * FAILED order is met again (its idempotency key, a cancel, or the recovery pass).
  */
 async function compensate(deps: PlacementDeps, orderId: string, cause: unknown): Promise<void> {
   deps.log.warn('order placement failed; compensating', { orderId, error: cause });
   try {
-    if (await deps.store.transition(orderId, ['PENDING'], 'FAILED')) await deps.products.release(orderId);
+    if (await deps.store.transition(orderId, ['PENDING'], 'FAILED')) await releaseStock(deps, orderId);
   } catch (error) {
     deps.log.error('compensation incomplete; the order may hold stock until it is retried or recovered', { orderId, error });
   }
@@ -153,13 +153,51 @@ async function compensate(deps: PlacementDeps, orderId: string, cause: unknown):
  * products side; for an order still being placed it also stops the reservation from ever being
  * made). Cancelling again releases again, which heals a release that failed the first time.
  */
-export async function cancelOrder(deps: { store: OrdersStore; products: StockApi }, order: Order): Promise<Order> {
+export async function cancelOrder(deps: Pick<PlacementDeps, 'store' | 'products'>, order: Order): Promise<Order> {
   const open = order.status === 'PENDING' || order.status === 'CONFIRMED';
   const current = open ? ((await deps.store.transition(order.id, ['PENDING', 'CONFIRMED'], 'CANCELLED')) ?? (await deps.store.findByIds([order.id]))[0]) : order;
   if (!current) throw notFound('Order', order.id);
-  await deps.products.release(order.id);
+  await releaseStock(deps, order.id);
   if (current.status === 'FAILED') {
     throw clientError(ErrorCode.ORDER_NOT_CANCELLABLE, `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`);
   }
   return current;
+}
+
+/** Gives an order's stock back and records that it is back (the recovery pass skips it then). */
+async function releaseStock(deps: Pick<PlacementDeps, 'store' | 'products'>, orderId: string): Promise<void> {
+  await deps.products.release(orderId);
+  await deps.store.markStockReleased(orderId);
+}
+
+/**
+ * The recovery pass, run periodically by the orders service: an order still PENDING long after any
+ * placement would have finished (its process crashed, no one retried) is compensated; a FAILED or
+ * CANCELLED order whose release never got through is released. Both are idempotent, so concurrent
+ * passes (several replicas) are safe. Returns what it did.
+ */
+export async function recoverOrders(
+  deps: PlacementDeps,
+  options: { stuckAfterMs: number; batch?: number },
+): Promise<{ compensated: number; released: number; failed: number }> {
+  const result = { compensated: 0, released: 0, failed: 0 };
+  const orders = await deps.store.needingRecovery(new Date(Date.now() - options.stuckAfterMs), options.batch ?? 100);
+  for (const order of orders) {
+    try {
+      if (order.status === 'PENDING') {
+        if (await deps.store.transition(order.id, ['PENDING'], 'FAILED')) {
+          await releaseStock(deps, order.id);
+          result.compensated++;
+        }
+      } else {
+        await releaseStock(deps, order.id);
+        result.released++;
+      }
+    } catch (error) {
+      result.failed++;
+      deps.log.warn('recovery could not settle an order; the next pass retries', { orderId: order.id, error });
+    }
+  }
+  if (orders.length > 0) deps.log.info('recovery pass', result);
+  return result;
 }

@@ -8,6 +8,7 @@ import type { OrdersConfig } from './config';
 import { createContextFactory, type OrdersContext } from './context';
 import { OrdersStore } from './data';
 import { ProductsClient } from './products-client';
+import { recoverOrders } from './placement';
 import { resolvers } from './resolvers';
 
 /** Opens the orders database (migrating it), loads the service key and describes the service. */
@@ -16,6 +17,13 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
   const serviceKey = await loadSigningKey({ pem: config.servicePrivateKey, file: config.serviceKeyFile });
   const database = await openServiceDatabase(config, log);
   const store = new OrdersStore(database);
+  const products = new ProductsClient(config.productsInternalUrl, serviceKey);
+  const closeDatabase = closeStore(store.prisma, database);
+  let recovery: NodeJS.Timeout | undefined;
+  if (config.recoveryIntervalMs > 0) {
+    const pass = () => recoverOrders({ store, products, log }, { stuckAfterMs: config.pendingTimeoutMs }).catch((error: unknown) => log.error('recovery pass failed', { error }));
+    recovery = setInterval(pass, config.recoveryIntervalMs).unref();
+  }
   return {
     name: 'orders',
     log,
@@ -24,13 +32,16 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     context: createContextFactory({
       store,
-      products: new ProductsClient(config.productsInternalUrl, serviceKey),
+      products,
       verify: createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN }),
       log,
     }),
     checkReady: () => database.checkReady(),
     // Products checks our service tokens against this key set.
     routes: [jwksRoute(serviceKey)],
-    close: closeStore(store.prisma, database),
+    close: async () => {
+      clearInterval(recovery);
+      await closeDatabase();
+    },
   };
 }

@@ -79,6 +79,8 @@ export async function startSupergraph(target: Target): Promise<Supergraph> {
     ROUTER_PORT: '0',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
+    // Tests run the recovery pass themselves, when they mean to.
+    ORDERS_RECOVERY_INTERVAL_MS: '0',
   };
   const running: RunningService[] = [];
   const stop = async () => {
