@@ -1,10 +1,16 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JSONWebKeySet } from 'jose';
+import type { ServiceName } from '../db/url';
 import { SIGNING_ALG, type SigningKey } from './keys';
 
 /** Issuer and audience of the tokens the users service gives to people. */
 export const USER_TOKEN = { issuer: 'commerce/users', audience: 'commerce/api', ttl: '1h' } as const;
-/** Issuer prefix and lifetime of the tokens services give each other. */
-export const SERVICE_TOKEN = { issuerPrefix: 'commerce/', ttl: '60s' } as const;
+/** How long a token one service gives another lasts. */
+export const SERVICE_TOKEN_TTL_SECONDS = 60;
+
+/** Issuer, audience and lifetime of the token service `from` presents to service `to`: both sides use this. */
+export function serviceTokenOptions(from: ServiceName, to: ServiceName): { issuer: string; audience: string; ttl: string } {
+  return { issuer: `commerce/${from}`, audience: `commerce/${to}`, ttl: `${SERVICE_TOKEN_TTL_SECONDS}s` };
+}
 
 export async function signToken(
   key: SigningKey,

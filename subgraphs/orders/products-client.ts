@@ -1,5 +1,5 @@
 import type { SigningKey } from '../../lib/auth/keys';
-import { SERVICE_TOKEN, signToken } from '../../lib/auth/tokens';
+import { SERVICE_TOKEN_TTL_SECONDS, serviceTokenOptions, signToken } from '../../lib/auth/tokens';
 import { clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 
 export interface ReservedLine {
@@ -72,12 +72,8 @@ export class ProductsClient implements StockApi {
 
   private async serviceToken(): Promise<string> {
     if (this.token && this.token.expires > Date.now() + 10_000) return this.token.value;
-    const value = await signToken(this.key, { sub: 'orders' }, {
-      issuer: `${SERVICE_TOKEN.issuerPrefix}orders`,
-      audience: `${SERVICE_TOKEN.issuerPrefix}products`,
-      ttl: SERVICE_TOKEN.ttl,
-    });
-    this.token = { value, expires: Date.now() + 60_000 };
+    const value = await signToken(this.key, { sub: 'orders' }, serviceTokenOptions('orders', 'products'));
+    this.token = { value, expires: Date.now() + SERVICE_TOKEN_TTL_SECONDS * 1000 };
     return value;
   }
 }

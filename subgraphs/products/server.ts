@@ -1,4 +1,4 @@
-import { createTokenVerifier, SERVICE_TOKEN, USER_TOKEN } from '../../lib/auth/tokens';
+import { createTokenVerifier, serviceTokenOptions, USER_TOKEN } from '../../lib/auth/tokens';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import type { ServiceDefinition } from '../../lib/server';
@@ -23,11 +23,7 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
     throw error;
   }
   const verifyUser = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
-  const verifyOrdersService = createTokenVerifier({
-    jwks: config.ordersJwksUrl,
-    issuer: `${SERVICE_TOKEN.issuerPrefix}orders`,
-    audience: `${SERVICE_TOKEN.issuerPrefix}products`,
-  });
+  const verifyOrdersService = createTokenVerifier({ jwks: config.ordersJwksUrl, ...serviceTokenOptions('orders', 'products') });
   return {
     name: 'products',
     log,
