@@ -119,9 +119,7 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
  */
 async function forget(deps: PlacementDeps, orderId: string): Promise<void> {
   try {
-    if (!(await deps.store.transition(orderId, ['PENDING'], 'FAILED'))) return; // another request settled it
-    await deps.products.release(orderId);
-    await deps.store.removeFailed(orderId);
+    if (await failAndRelease(deps, orderId)) await deps.store.removeFailed(orderId);
   } catch (error) {
     deps.log.error('could not withdraw a refused order; it stays FAILED until retried', { orderId, error });
   }
@@ -142,7 +140,7 @@ async function settled(deps: PlacementDeps, orderId: string): Promise<Order | nu
 async function compensate(deps: PlacementDeps, orderId: string, cause: unknown): Promise<void> {
   deps.log.warn('order placement failed; compensating', { orderId, error: cause });
   try {
-    if (await deps.store.transition(orderId, ['PENDING'], 'FAILED')) await releaseStock(deps, orderId);
+    await failAndRelease(deps, orderId);
   } catch (error) {
     deps.log.error('compensation incomplete; the order may hold stock until it is retried or recovered', { orderId, error });
   }
@@ -162,6 +160,16 @@ export async function cancelOrder(deps: Pick<PlacementDeps, 'store' | 'products'
     throw clientError(ErrorCode.ORDER_NOT_CANCELLABLE, `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`);
   }
   return current;
+}
+
+/**
+ * PENDING → FAILED, and only if this call made that change (no other request confirmed or settled
+ * the order meanwhile) its stock back. True when it did both.
+ */
+async function failAndRelease(deps: Pick<PlacementDeps, 'store' | 'products'>, orderId: string): Promise<boolean> {
+  if (!(await deps.store.transition(orderId, ['PENDING'], 'FAILED'))) return false;
+  await releaseStock(deps, orderId);
+  return true;
 }
 
 /** Gives an order's stock back and records that it is back (the recovery pass skips it then). */
@@ -185,10 +193,7 @@ export async function recoverOrders(
   for (const order of orders) {
     try {
       if (order.status === 'PENDING') {
-        if (await deps.store.transition(order.id, ['PENDING'], 'FAILED')) {
-          await releaseStock(deps, order.id);
-          result.compensated++;
-        }
+        if (await failAndRelease(deps, order.id)) result.compensated++;
       } else {
         await releaseStock(deps, order.id);
         result.released++;
