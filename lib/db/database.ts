@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrations, pendingMigrations } from '../../tools/prisma-engine';
+import { applyMigrations, pendingMigrations, pendingMigrationsOn } from '../../tools/prisma-engine';
 import { PROJECT_ROOT } from '../paths';
 import { NotReadyError } from '../readiness';
 import { countStatements, StatementCounter } from './counting';
@@ -47,6 +47,7 @@ export async function openDatabase(service: ServiceName, url: string, options: {
     closeDriver = async () => {};
   }
   const adapter = countStatements(factory, statements);
+  let probe: Promise<SqlDriverAdapter> | undefined;
   return {
     kind: target.kind,
     adapter,
@@ -57,9 +58,19 @@ export async function openDatabase(service: ServiceName, url: string, options: {
       return pending.length === 0 ? [] : (await applyMigrations({ adapterFactory: factory, ...migrations })).applied;
     },
     checkReady: async () => {
-      const pending = await pendingMigrations({ adapterFactory: factory, migrationsDir: migrations.migrationsDir });
+      // A probe every few seconds must not open a connection (a new pool, with pg) each time.
+      probe ??= factory.connect();
+      const connection = probe;
+      const pending = await pendingMigrationsOn(await connection, migrations.migrationsDir).catch(async (error: unknown) => {
+        probe = undefined; // reconnect next time: the database may be back
+        await (await connection.catch(() => undefined))?.dispose().catch(() => {});
+        throw error;
+      });
       if (pending.length > 0) throw new NotReadyError(`migrations not applied: ${pending.join(', ')}`);
     },
-    close: closeDriver,
+    close: async () => {
+      await (await probe?.catch(() => undefined))?.dispose();
+      await closeDriver();
+    },
   };
 }

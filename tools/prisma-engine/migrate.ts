@@ -4,6 +4,7 @@ import {
   bindMigrationAwareSqlAdapterFactory,
   type ErrorRegistry,
   type SqlDriverAdapterFactory,
+  type SqlQueryable,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
@@ -84,26 +85,28 @@ export interface PendingMigrationsOptions {
 
 /**
  * The migrations in `migrationsDir` the database has not finished applying (a failed one counts
- * as pending), for a readiness check: one query on `_prisma_migrations`, no engine involved.
+ * as pending): one query on `_prisma_migrations`, no engine involved. Opens and closes a
+ * connection; a readiness check that runs often should hold one and use `pendingMigrationsOn`.
  */
 export async function pendingMigrations(opts: PendingMigrationsOptions): Promise<string[]> {
-  const names = listMigrationNames(opts.migrationsDir);
   const adapter = await opts.adapterFactory.connect();
   try {
-    const table = await adapter.queryRaw({
-      sql: `SELECT to_regclass('_prisma_migrations') IS NOT NULL`,
-      args: [],
-      argTypes: [],
-    });
-    if (table.rows[0]?.[0] !== true) return names;
-    const finished = await adapter.queryRaw({
-      sql: 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-      args: [],
-      argTypes: [],
-    });
-    const done = new Set(finished.rows.map((row) => row[0]));
-    return names.filter((name) => !done.has(name));
+    return await pendingMigrationsOn(adapter, opts.migrationsDir);
   } finally {
     await adapter.dispose();
   }
+}
+
+/** `pendingMigrations` over a connection the caller holds. */
+export async function pendingMigrationsOn(connection: SqlQueryable, migrationsDir: string): Promise<string[]> {
+  const names = listMigrationNames(migrationsDir);
+  const table = await connection.queryRaw({ sql: `SELECT to_regclass('_prisma_migrations') IS NOT NULL`, args: [], argTypes: [] });
+  if (table.rows[0]?.[0] !== true) return names;
+  const finished = await connection.queryRaw({
+    sql: 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    args: [],
+    argTypes: [],
+  });
+  const done = new Set(finished.rows.map((row) => row[0]));
+  return names.filter((name) => !done.has(name));
 }
