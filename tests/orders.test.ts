@@ -9,15 +9,8 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   let buyer: { token: string; id: string };
   let other: { token: string; id: string };
 
-  const createProduct = async (sku: string, priceCents: number, stock: number): Promise<string> => {
-    const result = await graph.products.query(
-      'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-      { input: { sku, name: sku, priceCents, stock } },
-      graph.adminToken,
-    );
-    return result.data!.createProduct.id;
-  };
-  const stockOf = async (id: string): Promise<number> => (await graph.products.query('query ($id: ID!) { product(id: $id) { stock } }', { id })).data!.product.stock;
+  const createProduct = (sku: string, priceCents: number, stock: number) => graph.createProduct(sku, priceCents, stock);
+  const stockOf = (id: string) => graph.stockOf(id);
   const myOrders = async (token: string) => (await graph.orders.query('{ orders(first: 100) { edges { node { id status } } } }', {}, token)).data!.orders.edges;
 
   beforeAll(async () => {

@@ -37,9 +37,8 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     };
   }
   const deps = (stock: StockApi): PlacementDeps => ({ store, products: stock, log: createLogger('test') });
-  const stockOf = async (id: string): Promise<number> => (await graph.products.query('query ($id: ID!) { product(id: $id) { stock } }', { id })).data!.product.stock;
-  const createProduct = async (sku: string, priceCents: number, stock: number): Promise<string> =>
-    (await graph.products.query('mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input: { sku, name: sku, priceCents, stock } }, graph.adminToken)).data!.createProduct.id;
+  const createProduct = (sku: string, priceCents: number, stock: number) => graph.createProduct(sku, priceCents, stock);
+  const stockOf = (id: string) => graph.stockOf(id);
 
   beforeAll(async () => {
     graph = await startSupergraph(target);

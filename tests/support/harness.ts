@@ -37,6 +37,10 @@ export interface Supergraph {
   /** A token for the seeded ADMIN. */
   adminToken: string;
   signUp(email: string, name?: string): Promise<{ token: string; id: string }>;
+  /** Creates a product as the ADMIN (name = sku); returns its id. */
+  createProduct(sku: string, priceCents: number, stock: number): Promise<string>;
+  /** A product's stock as the products subgraph reports it now. */
+  stockOf(productId: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -119,7 +123,18 @@ export async function startSupergraph(target: Target): Promise<Supergraph> {
       if (!result.data) throw new Error(`signUp failed: ${JSON.stringify(result.errors)}`);
       return { token: result.data.signUp.token, id: result.data.signUp.user.id };
     };
-    return { router, ...subgraphs, env, adminToken, signUp, stop };
+    const createProduct = async (sku: string, priceCents: number, stock: number) => {
+      const result = await subgraphs.products.query<{ createProduct: { id: string } }>(
+        'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+        { input: { sku, name: sku, priceCents, stock } },
+        adminToken,
+      );
+      if (!result.data) throw new Error(`createProduct failed: ${JSON.stringify(result.errors)}`);
+      return result.data.createProduct.id;
+    };
+    const stockOf = async (productId: string) =>
+      (await subgraphs.products.query<{ product: { stock: number } }>('query ($id: ID!) { product(id: $id) { stock } }', { id: productId })).data!.product.stock;
+    return { router, ...subgraphs, env, adminToken, signUp, createProduct, stockOf, stop };
   } catch (error) {
     await stop();
     throw error;
