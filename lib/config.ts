@@ -1,4 +1,5 @@
 import { databaseUrlFor, serviceDataDir, type ServiceName } from './db/url';
+import { loadEdgeConfig, type EdgeConfig } from './edge-config';
 
 type Env = Record<string, string | undefined>;
 
@@ -64,6 +65,8 @@ export interface ServiceConfig {
   databasePoolSize: number;
   /** Where user tokens' signing keys are published (the users service). */
   usersJwksUrl: URL;
+  /** CORS, trusted proxies and operation limits (lib/edge-config.ts). */
+  edge: EdgeConfig;
 }
 
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
@@ -81,5 +84,6 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     seedDemoData,
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     usersJwksUrl: jwksUrlOf(env, 'users'),
+    edge: loadEdgeConfig(env, production),
   };
 }

@@ -1,9 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerOptions, type BaseContext, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type http from 'node:http';
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { ApolloGateway } from '@apollo/gateway';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
+import { originAllowed, type EdgeConfig } from './edge-config';
 import { maskInternalErrors } from './graphql/errors';
 import type { Logger } from './log';
 import { NotReadyError } from './readiness';
@@ -25,7 +28,8 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   name: string;
   log: Logger;
   graph: { schema: GraphQLSchema } | { gateway: ApolloGateway };
-  context(request: { headers: http.IncomingHttpHeaders }): Promise<TContext>;
+  /** `clientIp` is the caller's address (from X-Forwarded-For only where TRUST_PROXY trusts the sender). */
+  context(request: { headers: http.IncomingHttpHeaders; clientIp: string }): Promise<TContext>;
   /** For GET /ready: resolves when the service can serve traffic, rejects saying why not. */
   checkReady?(): Promise<void>;
   routes?: Route[];
@@ -34,6 +38,8 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   close?(): Promise<void>;
   /** Turns off introspection (Apollo also serves its production landing page, not Sandbox). */
   production: boolean;
+  /** CORS, trusted proxies and operation limits. */
+  edge: EdgeConfig;
 }
 
 export interface RunningService {
@@ -46,16 +52,22 @@ export interface RunningService {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Headers a browser may send cross-origin: Apollo Client's, CSRF prevention's, and tracing's. */
+const CORS_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id', 'traceparent', 'tracestate'];
+
 /**
- * Serves a service over HTTP: GraphQL at /graphql (Apollo Sandbox on a browser GET outside
- * production), GET /health (200 once started), GET /ready (the service's own check) and its routes.
+ * Serves a service over HTTP with Fastify: GraphQL at /graphql (Apollo Sandbox on a browser GET
+ * outside production), GET /health (200 once started), GET /ready (the service's own check) and
+ * its routes, behind CORS, security headers and a body limit.
  */
 export async function startService<TContext extends BaseContext>(
   definition: ServiceDefinition<TContext>,
   options: { port: number; host?: string },
 ): Promise<RunningService> {
-  const httpServer = http.createServer();
-  const config = {
+  const { edge } = definition;
+  // Fastify takes a hop count for trustProxy too; its type declaration leaves numbers out.
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, trustProxy: edge.trustProxy as boolean | string[] });
+  const apollo = new ApolloServer<TContext>({
     ...definition.graph,
     includeStacktraceInErrorResponses: false,
     // Schema discovery is for development; production answers only the operations clients send.
@@ -63,128 +75,86 @@ export async function startService<TContext extends BaseContext>(
     logger: apolloLogger(definition.log),
     formatError: maskInternalErrors(definition.log),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
+      fastifyApolloDrainPlugin(app),
       ...(definition.plugins ?? []),
       { serverWillStart: async () => ({ serverWillStop: async () => definition.close?.() }) },
     ],
-  } as ApolloServerOptions<TContext>;
-  const apollo = new ApolloServer<TContext>(config);
-  let started = false;
+  } as ApolloServerOptions<TContext>);
+  let graphql: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   const stats = { graphqlRequests: 0 };
-  const routes = new Map((definition.routes ?? []).map((route) => [`${route.method} ${route.path}`, route]));
 
-  httpServer.on('request', (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      definition.log.error('request failed', { error, url: req.url });
-      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
-      else res.end();
-    });
+  await app.register(fastifyCors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && originAllowed(edge.cors, origin)),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: CORS_HEADERS,
+    maxAge: 7200,
   });
+  // An API answers JSON; the page-level policies (CSP, COEP, CORP) would break Apollo's landing page.
+  await app.register(fastifyHelmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: false });
+  // Apollo answers a non-JSON POST with its CSRF-prevention message instead of a bare 415.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((error: { statusCode?: number; code?: string }, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: `Request body over ${MAX_BODY_BYTES} bytes` });
+    if (error.statusCode === 400 && /JSON/i.test(String(error.code)) || error instanceof SyntaxError) {
+      return reply.code(400).send({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    definition.log.error('request failed', { error, url: request.url });
+    return reply.code(500).send({ error: 'Internal server error' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `No route ${request.url.split('?')[0]}: GraphQL is at /graphql` }));
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = (req.method ?? 'GET').toUpperCase();
-    if (url.pathname === '/health' && method === 'GET') {
-      return sendJson(res, started ? 200 : 503, { status: started ? 'ok' : 'starting', service: definition.name });
+  app.get('/health', (_request, reply) => reply.code(graphql ? 200 : 503).send({ status: graphql ? 'ok' : 'starting', service: definition.name }));
+  app.get('/ready', async (_request, reply) => {
+    if (!graphql) return reply.code(503).send({ status: 'starting', service: definition.name });
+    try {
+      await definition.checkReady?.();
+      return reply.send({ status: 'ready', service: definition.name });
+    } catch (error) {
+      // A driver's error names hosts and addresses: log it, show only reasons meant to be shown.
+      if (!(error instanceof NotReadyError)) definition.log.warn('not ready', { error });
+      const reason = error instanceof NotReadyError ? error.message : 'a dependency is unreachable; see the service log';
+      return reply.code(503).send({ status: 'not ready', service: definition.name, reason });
     }
-    if (url.pathname === '/ready' && method === 'GET') {
-      if (!started) return sendJson(res, 503, { status: 'starting', service: definition.name });
-      try {
-        await definition.checkReady?.();
-        return sendJson(res, 200, { status: 'ready', service: definition.name });
-      } catch (error) {
-        // A driver's error names hosts and addresses: log it, show only reasons meant to be shown.
-        if (!(error instanceof NotReadyError)) definition.log.warn('not ready', { error });
-        const reason = error instanceof NotReadyError ? error.message : 'a dependency is unreachable; see the service log';
-        return sendJson(res, 503, { status: 'not ready', service: definition.name, reason });
-      }
-    }
-    const body = await readBody(req);
-    if (body.tooLarge) return sendJson(res, 413, { error: `Request body over ${MAX_BODY_BYTES} bytes` });
-    const route = routes.get(`${method} ${url.pathname}`);
-    if (route) {
-      const parsed = parseJson(body.text, req.headers['content-type']);
-      if (!parsed.ok) return sendJson(res, 400, { error: 'Request body must be JSON' });
-      const answer = await route.handle({ headers: req.headers, body: parsed.value });
-      return sendJson(res, answer.status, answer.body, answer.headers);
-    }
-    if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: `No route ${url.pathname}: GraphQL is at /graphql` });
-    if (!started) return sendJson(res, 503, { errors: [{ message: 'Starting up; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  });
+  for (const route of definition.routes ?? []) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const answer = await route.handle({ headers: request.headers, body: request.body });
+        return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body);
+      },
+    });
+  }
+  const serveGraphQL = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!graphql) return reply.code(503).send({ errors: [{ message: 'Starting up; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
     stats.graphqlRequests++;
-    await serveGraphQL(req, res, url, body.text);
-  }
+    return graphql(request, reply);
+  };
+  app.route({ method: ['GET', 'POST'], url: '/graphql', handler: serveGraphQL });
+  app.route({ method: ['GET', 'POST'], url: '/', handler: serveGraphQL });
 
-  async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, text: string): Promise<void> {
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const parsed = parseJson(text, req.headers['content-type']);
-    if (!parsed.ok) {
-      return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
-    }
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body: parsed.value },
-      context: () => definition.context({ headers: req.headers }),
-    });
-    for (const [key, value] of result.headers) res.setHeader(key, value);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
-      return;
-    }
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
-    res.end();
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
-  });
+  await app.listen({ port: options.port, host: options.host ?? '::' });
   try {
     await apollo.start();
   } catch (error) {
-    httpServer.close();
+    await app.close();
     await definition.close?.();
     throw error;
   }
-  started = true;
-  const { port } = httpServer.address() as AddressInfo;
+  const handler = fastifyApolloHandler<TContext>(apollo, {
+    context: async (request) => definition.context({ headers: request.headers, clientIp: request.ip }),
+  });
+  // The handler's declared request and reply types are narrower generics of the same objects.
+  type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  graphql = (request, reply) => (handler as unknown as Handler).call(app, request, reply);
+  const port = app.server.address() as { port: number };
   return {
-    url: `http://localhost:${port}/graphql`,
-    port,
+    url: `http://localhost:${port.port}/graphql`,
+    port: port.port,
     stats,
     stop: () => apollo.stop(),
   };
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(req: http.IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return { text: '', tooLarge: true };
-    chunks.push(chunk);
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: false };
-}
-
-function parseJson(text: string, contentType: string | undefined): { ok: true; value: unknown } | { ok: false } {
-  if (!text) return { ok: true, value: undefined };
-  if (!contentType?.includes('json')) return { ok: true, value: text };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
 }
 
 /** Apollo's own messages, in our log format; its debug chatter is dropped. */

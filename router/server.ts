@@ -38,6 +38,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     name: 'router',
     log,
     production: config.production,
+    edge: config.edge,
     graph: { gateway },
     context: async ({ headers }) => {
       // Refuse a bad token here, at the edge; a good one (or none) is passed on as it came.

@@ -7,6 +7,7 @@ import { buildSchema } from 'graphql';
 import { NotReadyError } from '../lib/readiness';
 import { createLogger } from '../lib/log';
 import { PROJECT_ROOT } from '../lib/paths';
+import { loadEdgeConfig } from '../lib/edge-config';
 import { startService } from '../lib/server';
 import { SUPERGRAPH_FILE } from '../router/compose';
 import { freePort } from './support/harness';
@@ -85,7 +86,7 @@ describe('the router while the supergraph loads', () => {
     const supergraphSdl = fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
     const gateway = new ApolloGateway({ supergraphSdl: async () => (await loaded, { supergraphSdl }) });
     const port = await freePort();
-    const starting = startService({ name: 'router', log: createLogger('router'), production: false, graph: { gateway }, context: async () => ({}) }, { port });
+    const starting = startService({ name: 'router', log: createLogger('router'), production: false, edge: loadEdgeConfig({}, false), graph: { gateway }, context: async () => ({}) }, { port });
     await waitFor(`http://localhost:${port}/health`, 503);
     const early = await fetch(`http://localhost:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
     expect(early.status).toBe(503);
@@ -104,7 +105,7 @@ describe('GET /ready', () => {
   test('shows reasons meant to be shown, and hides driver errors that name hosts', async () => {
     let failure: Error = new NotReadyError('migrations not applied: 20260101000000_init');
     const running = await startService(
-      { name: 'probe', log: createLogger('probe'), production: false, graph: { schema: buildSchema('type Query { ok: Boolean }') }, context: async () => ({}), checkReady: async () => { throw failure; } },
+      { name: 'probe', log: createLogger('probe'), production: false, edge: loadEdgeConfig({}, false), graph: { schema: buildSchema('type Query { ok: Boolean }') }, context: async () => ({}), checkReady: async () => { throw failure; } },
       { port: 0 },
     );
     try {

@@ -28,6 +28,7 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
     name: 'orders',
     log,
     production: config.production,
+    edge: config.edge,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     context: createContextFactory({

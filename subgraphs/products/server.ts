@@ -28,6 +28,7 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
     name: 'products',
     log,
     production: config.production,
+    edge: config.edge,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     context: createContextFactory({ store, verify: verifyUser }),

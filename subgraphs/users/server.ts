@@ -30,6 +30,7 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     name: 'users',
     log,
     production: config.production,
+    edge: config.edge,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     context: createContextFactory({ store, signingKey, verify }),
