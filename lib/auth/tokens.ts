@@ -1,5 +1,6 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JSONWebKeySet } from 'jose';
 import type { ServiceName } from '../db/url';
+import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from './jwks-cache';
 import { SIGNING_ALG, type SigningKey } from './keys';
 
 /** Issuer and audience of the tokens the users service gives to people. */
@@ -38,9 +39,17 @@ export class TokenError extends Error {
   }
 }
 
-/** Verifies tokens against a JWKS (remote URL, cached by jose, or a local key set). */
-export function createTokenVerifier(options: { jwks: URL | JSONWebKeySet; issuer: string; audience: string }): TokenVerifier {
-  const keys = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks, { timeoutDuration: 3000 }) : createLocalJWKSet(options.jwks);
+/**
+ * Verifies tokens against a JWKS: a URL (fetched and kept by a `JwksCache`, which `jwksCache` tunes)
+ * or a local key set.
+ */
+export function createTokenVerifier(options: {
+  jwks: URL | JSONWebKeySet;
+  issuer: string;
+  audience: string;
+  jwksCache?: Omit<JwksCacheOptions, 'url'>;
+}): TokenVerifier {
+  const keys = options.jwks instanceof URL ? new JwksCache({ ...options.jwksCache, url: options.jwks }).getKey : createLocalJWKSet(options.jwks);
   return async (token) => {
     try {
       const { payload } = await jwtVerify(token, keys, {
@@ -51,7 +60,7 @@ export function createTokenVerifier(options: { jwks: URL | JSONWebKeySet; issuer
       return payload;
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw new TokenError('invalid', 'The token has expired: sign in again.');
-      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+      if (error instanceof JwksUnavailableError || !(error instanceof errors.JOSEError)) {
         throw new TokenError('unavailable', 'Token keys are unreachable right now; try again shortly.');
       }
       throw new TokenError('invalid', 'The token is not valid: sign in again to get a new one.');
