@@ -29,6 +29,13 @@ export const MAX_STOCK = 1_000_000_000;
 const TRANSACTION_OPTIONS = { maxWait: 5_000, timeout: 10_000 } as const;
 const byProductId = (a: { productId: string }, b: { productId: string }) => (a.productId < b.productId ? -1 : 1);
 
+/**
+ * Prisma's `contains` wraps the text in `%…%` for ILIKE without escaping it, so `%` and `_` in a
+ * search would match anything and `\` would escape the next character: escape all three (`\` is
+ * PostgreSQL's default LIKE escape, in PGlite too) so a search matches only what it says.
+ */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
+
 /** The products service's data access; the only code that touches its database. */
 export class ProductsStore {
   readonly prisma: PrismaClient;
@@ -51,7 +58,8 @@ export class ProductsStore {
   page(take: number, after: Keyset | null, search: string | null): Promise<Product[]> {
     const filters: Prisma.ProductWhereInput[] = [];
     if (search) {
-      filters.push({ OR: [{ name: { contains: search, mode: 'insensitive' } }, { sku: { contains: search, mode: 'insensitive' } }] });
+      const contains = likeLiteral(search);
+      filters.push({ OR: [{ name: { contains, mode: 'insensitive' } }, { sku: { contains, mode: 'insensitive' } }] });
     }
     if (after) filters.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
     return this.prisma.product.findMany({ where: { AND: filters }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take });
