@@ -1,6 +1,6 @@
 import { signToken, USER_TOKEN } from '../../lib/auth/tokens';
 import { requireAdmin, requireSelfOrAdmin } from '../../lib/auth/viewer';
-import { badInput, clientError, ErrorCode } from '../../lib/graphql/errors';
+import { clientError, ErrorCode } from '../../lib/graphql/errors';
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { DateTime } from '../../lib/graphql/scalars';
 import { isUniqueViolation } from '../../lib/db/errors';
@@ -8,7 +8,7 @@ import type { UsersContext } from './context';
 import type { Resolvers } from './generated/graphql';
 import { userKeyset, type User } from './data';
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
-import { checkPassword, normalizeEmail } from './validation';
+import { checkName, checkPassword, normalizeEmail } from './validation';
 
 /** Signs the user in: a token for them, and the rest of this request acts as them (so `user.email` is theirs to see). */
 async function authPayload(context: UsersContext, user: User) {
@@ -35,8 +35,7 @@ export const resolvers: Resolvers = {
     signUp: async (_, { input }, context) => {
       const email = normalizeEmail(input.email);
       checkPassword(input.password);
-      const name = input.name.trim();
-      if (name.length < 1 || name.length > 100) throw badInput('The name must be 1 to 100 characters long.', 'name');
+      const name = checkName(input.name);
       try {
         const user = await context.store.create({ email, name, passwordHash: await hashPassword(input.password) });
         return authPayload(context, user);
