@@ -3,8 +3,14 @@ import type { ServiceName } from '../db/url';
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from './jwks-cache';
 import { SIGNING_ALG, type SigningKey } from './keys';
 
-/** Issuer and audience of the tokens the users service gives to people. */
-export const USER_TOKEN = { issuer: 'commerce/users', audience: 'commerce/api', ttl: '1h' } as const;
+/**
+ * Issuer, audience and lifetime of the access tokens the users service gives to people. Short, because
+ * signing out or a password change cannot reach back into one: it only stops the refresh token.
+ */
+export const USER_TOKEN = { issuer: 'commerce/users', audience: 'commerce/api', ttl: '15m' } as const;
+
+/** Claims every token must carry: a token without an expiry (or issuer, audience, subject) is refused outright. */
+export const REQUIRED_CLAIMS = ['exp', 'iat', 'iss', 'aud', 'sub'];
 /** How long a token one service gives another lasts. */
 export const SERVICE_TOKEN_TTL_SECONDS = 60;
 
@@ -56,6 +62,7 @@ export function createTokenVerifier(options: {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: [SIGNING_ALG],
+        requiredClaims: REQUIRED_CLAIMS,
       });
       return payload;
     } catch (error) {

@@ -69,9 +69,10 @@ export async function freePort(): Promise<number> {
 
 /**
  * The three subgraphs and the router, in this process, on free ports and fresh databases of the
- * target kind. Always call `stop()` (in afterAll): it stops every server and drops the databases.
+ * target kind, with `extraEnv` added to their configuration. Always call `stop()` (in afterAll): it
+ * stops every server and drops the databases.
  */
-export async function startSupergraph(target: Target): Promise<Supergraph> {
+export async function startSupergraph(target: Target, extraEnv: Record<string, string> = {}): Promise<Supergraph> {
   const databases = await createTestDatabases(target);
   const [users, products, orders] = await Promise.all([freePort(), freePort(), freePort()]);
   const env: Record<string, string> = {
@@ -85,6 +86,7 @@ export async function startSupergraph(target: Target): Promise<Supergraph> {
     ADMIN_PASSWORD: ADMIN.password,
     // Tests run the recovery pass themselves, when they mean to.
     ORDERS_RECOVERY_INTERVAL_MS: '0',
+    ...extraEnv,
   };
   const running: RunningService[] = [];
   const stop = async () => {
