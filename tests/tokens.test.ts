@@ -1,14 +1,22 @@
+import { createHash } from 'node:crypto';
 import { decodeJwt, exportPKCS8, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { loadSigningKey, type SigningKey } from '../lib/auth/keys';
 import { USER_TOKEN } from '../lib/auth/tokens';
-import { startSupergraph, type GraphQLResponse, type Supergraph } from './support/harness';
+import { createLogger } from '../lib/log';
+import { UsersStore } from '../subgraphs/users/data';
+import { ensureAdmin } from '../subgraphs/users/seed';
+import { startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from './support/harness';
 import { TARGETS } from './support/databases';
 
-const PAIR = 'token user { id }';
+const PAIR = 'token refreshToken user { id }';
 const SIGN_IN = `mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { ${PAIR} } }`;
+const REFRESH = `mutation ($token: String!) { refreshToken(token: $token) { ${PAIR} } }`;
+const SIGN_OUT = 'mutation ($token: String!) { signOut(refreshToken: $token) }';
+const CHANGE_PASSWORD = `mutation ($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) { ${PAIR} } }`;
 
 interface Pair {
   token: string;
+  refreshToken: string;
   user: { id: string };
 }
 
@@ -20,17 +28,22 @@ async function newPem(): Promise<string> {
 
 const codeOf = (result: GraphQLResponse) => result.errors?.[0]?.extensions?.code;
 
-describe.each(TARGETS)('access tokens on %s', (target) => {
+describe.each(TARGETS)('access and refresh tokens on %s', (target) => {
   let graph: Supergraph;
   // The users service signs with `current`.
   let current: SigningKey;
+  let store: UsersStore;
 
   beforeAll(async () => {
     const currentPem = await newPem();
     current = await loadSigningKey({ pem: currentPem, file: '/nonexistent' });
     graph = await startSupergraph(target, { JWT_PRIVATE_KEY: currentPem });
+    store = new UsersStore(graph.users.database);
   });
-  afterAll(() => graph?.stop());
+  afterAll(async () => {
+    await store?.prisma.$disconnect();
+    await graph?.stop();
+  });
 
   let emails = 0;
   async function newAccount(): Promise<Pair & { email: string; password: string }> {
@@ -43,6 +56,7 @@ describe.each(TARGETS)('access tokens on %s', (target) => {
     if (!result.data) throw new Error(`signIn failed: ${JSON.stringify(result.errors)}`);
     return result.data.signIn;
   }
+  const refresh = (token: string, via: { query: QueryFn } = graph.users) => via.query<{ refreshToken: Pair }>(REFRESH, { token });
 
   /** Whether an access token gets the viewer at the users subgraph, at orders, and through the router. */
   async function acceptedEverywhere(token: string): Promise<Record<string, string | undefined>> {
@@ -72,6 +86,105 @@ describe.each(TARGETS)('access tokens on %s', (target) => {
       expect(await acceptedEverywhere(await sign(all))).toEqual(OK);
       const { [claim]: _dropped, ...rest } = all;
       expect(await acceptedEverywhere(await sign(rest))).toEqual(REFUSED);
+    });
+  });
+
+  describe('refresh tokens', () => {
+    test('signIn returns an opaque refresh token of 256 bits, stored only as its hash', async () => {
+      const { refreshToken, user } = await newAccount();
+      expect(Buffer.from(refreshToken, 'base64url')).toHaveLength(32);
+      const rows = await store.prisma.refreshToken.findMany({ where: { userId: user.id } });
+      // signUp started one session and signIn another.
+      expect(rows).toHaveLength(2);
+      expect(rows.map((row) => row.tokenHash)).toContain(createHash('sha256').update(refreshToken).digest('base64url'));
+      expect(JSON.stringify(rows)).not.toContain(refreshToken);
+      expect(rows[0]!.expiresAt.getTime() - rows[0]!.createdAt.getTime()).toBeGreaterThan(29 * 24 * 3600 * 1000);
+    });
+
+    test('refreshToken returns a working new pair and rotates: the old refresh token is refused', async () => {
+      const first = await newAccount();
+      const renewed = await refresh(first.refreshToken);
+      const pair = renewed.data!.refreshToken;
+      expect(pair.user.id).toBe(first.user.id);
+      expect(pair.refreshToken).not.toBe(first.refreshToken);
+      expect((await graph.users.query('{ me { id } }', {}, pair.token)).data!.me.id).toBe(first.user.id);
+      const next = await refresh(pair.refreshToken);
+      expect(next.data!.refreshToken.user.id).toBe(first.user.id);
+    });
+
+    test('reusing a used refresh token revokes its whole family, and the message says to sign in again', async () => {
+      const first = await newAccount();
+      const second = (await refresh(first.refreshToken)).data!.refreshToken;
+      const reuse = await refresh(first.refreshToken);
+      expect(reuse.status).toBe(401);
+      expect(codeOf(reuse)).toBe('UNAUTHENTICATED');
+      expect(reuse.errors![0]!.message).toMatch(/already used.*sign in again/);
+      // The token the reuse descended from is revoked too: whoever holds it is signed out as well.
+      const after = await refresh(second.refreshToken);
+      expect(codeOf(after)).toBe('UNAUTHENTICATED');
+      expect(after.errors![0]!.message).toMatch(/revoked.*sign in again/);
+      // Another sign-in of the same user is another family, untouched.
+      const other = await signIn(first.email, first.password);
+      expect(codeOf(await refresh(other.refreshToken))).toBeUndefined();
+    });
+
+    test('of concurrent uses of one refresh token exactly one wins', async () => {
+      const { refreshToken } = await newAccount();
+      const results = await Promise.all(Array.from({ length: 5 }, () => refresh(refreshToken)));
+      expect(results.filter((result) => result.data?.refreshToken)).toHaveLength(1);
+      expect(results.filter((result) => codeOf(result) === 'UNAUTHENTICATED')).toHaveLength(4);
+    });
+
+    test('an expired or unknown refresh token is UNAUTHENTICATED', async () => {
+      const { refreshToken, user } = await newAccount();
+      await store.prisma.refreshToken.updateMany({ where: { userId: user.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      const expired = await refresh(refreshToken);
+      expect(codeOf(expired)).toBe('UNAUTHENTICATED');
+      expect(expired.errors![0]!.message).toMatch(/expired.*sign in again/);
+      for (const token of ['not-a-token', 'x'.repeat(10_000)]) expect(codeOf(await refresh(token))).toBe('UNAUTHENTICATED');
+    });
+
+    test('signOut revokes its family only; an unknown token answers false', async () => {
+      const first = await newAccount();
+      const other = await signIn(first.email, first.password);
+      const renewed = (await refresh(first.refreshToken)).data!.refreshToken;
+      expect((await graph.users.query(SIGN_OUT, { token: renewed.refreshToken })).data!.signOut).toBe(true);
+      expect(codeOf(await refresh(renewed.refreshToken))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await refresh(other.refreshToken))).toBeUndefined();
+      expect((await graph.users.query(SIGN_OUT, { token: 'never-issued' })).data!.signOut).toBe(false);
+    });
+
+    test('a role change with password reset (ADMIN_EMAIL promotion) revokes every refresh token of the user', async () => {
+      const account = await newAccount();
+      const other = await signIn(account.email, account.password);
+      await ensureAdmin(store, createLogger('test'), { email: account.email, password: 'the-real-admin-password' });
+      for (const token of [account.refreshToken, other.refreshToken]) {
+        const refused = await refresh(token);
+        expect(refused.errors![0]!.message).toMatch(/revoked.*sign in again/);
+      }
+    });
+
+    test('changePassword needs the current password, revokes every session and returns a fresh pair', async () => {
+      const account = await newAccount();
+      const other = await signIn(account.email, account.password);
+      const vars = { current: account.password, next: 'a-brand-new-password' };
+      expect(codeOf(await graph.users.query(CHANGE_PASSWORD, vars))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await graph.users.query(CHANGE_PASSWORD, { ...vars, current: 'wrong-password' }, account.token))).toBe('INVALID_CREDENTIALS');
+      expect(codeOf(await graph.users.query(CHANGE_PASSWORD, { ...vars, next: 'short' }, account.token))).toBe('BAD_USER_INPUT');
+      const changed = await graph.users.query<{ changePassword: Pair }>(CHANGE_PASSWORD, vars, account.token);
+      const fresh = changed.data!.changePassword;
+      for (const token of [account.refreshToken, other.refreshToken]) expect(codeOf(await refresh(token))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await refresh(fresh.refreshToken))).toBeUndefined();
+      await expect(signIn(account.email, account.password)).rejects.toThrow(/INVALID_CREDENTIALS/);
+      expect((await signIn(account.email, vars.next)).user.id).toBe(account.user.id);
+    });
+
+    test('through the router: signIn returns a refresh token and refreshToken rotates it', async () => {
+      const { email, password } = await newAccount();
+      const signedIn = await graph.router.query<{ signIn: Pair }>(SIGN_IN, { email, password });
+      const renewed = await refresh(signedIn.data!.signIn.refreshToken, graph.router);
+      expect((await graph.router.query('{ me { id } }', {}, renewed.data!.refreshToken.token)).data!.me.id).toBe(signedIn.data!.signIn.user.id);
+      expect(codeOf(await refresh(signedIn.data!.signIn.refreshToken, graph.router))).toBe('UNAUTHENTICATED');
     });
   });
 });

@@ -3,15 +3,21 @@ import { oneByKey } from '../../lib/db/batch';
 import type { Database } from '../../lib/db/database';
 import type { Keyset } from '../../lib/graphql/pagination';
 import { PrismaClient, type Role, type User } from './generated/prisma/client';
+import { DEFAULT_REFRESH_TOKEN_TTL_DAYS, RefreshTokenStore, revokeAllOf } from './refresh-tokens';
 
 export type { Role, User };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The users service's data access; the only code that touches its database. */
 export class UsersStore {
   readonly prisma: PrismaClient;
+  readonly refreshTokens: RefreshTokenStore;
 
-  constructor(database: Database) {
+  /** `refreshTokenTtlMs`: how long a refresh token lasts (REFRESH_TOKEN_TTL_DAYS, subgraphs/users/config.ts). */
+  constructor(database: Database, options: { refreshTokenTtlMs?: number } = {}) {
     this.prisma = new PrismaClient({ adapter: database.adapter });
+    this.refreshTokens = new RefreshTokenStore(this.prisma, options.refreshTokenTtlMs ?? DEFAULT_REFRESH_TOKEN_TTL_DAYS * DAY_MS);
   }
 
   /** One SQL statement for any number of ids; answers in the order asked, null where missing. */
@@ -28,8 +34,19 @@ export class UsersStore {
     return this.prisma.user.create({ data });
   }
 
-  makeAdmin(id: string, passwordHash: string): Promise<User> {
-    return this.prisma.user.update({ where: { id }, data: { role: 'ADMIN', passwordHash } });
+  /** A role change and a password reset: every session of the account ends with them. */
+  async makeAdmin(id: string, passwordHash: string): Promise<User> {
+    const [user] = await this.prisma.$transaction([
+      this.prisma.user.update({ where: { id }, data: { role: 'ADMIN', passwordHash } }),
+      revokeAllOf(this.prisma, id),
+    ]);
+    return user;
+  }
+
+  /** Sets a new password and ends every session of the account (its refresh tokens), together. */
+  async changePassword(id: string, passwordHash: string): Promise<User> {
+    const [user] = await this.prisma.$transaction([this.prisma.user.update({ where: { id }, data: { passwordHash } }), revokeAllOf(this.prisma, id)]);
+    return user;
   }
 
   count(): Promise<number> {

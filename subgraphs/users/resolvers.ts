@@ -1,21 +1,13 @@
-import { signToken, USER_TOKEN } from '../../lib/auth/tokens';
 import { requireAdmin, requireSelfOrAdmin } from '../../lib/auth/viewer';
 import { clientError, ErrorCode } from '../../lib/graphql/errors';
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { DateTime } from '../../lib/graphql/scalars';
 import { isUniqueViolation } from '../../lib/db/errors';
-import type { UsersContext } from './context';
 import type { Resolvers } from './generated/graphql';
-import { userKeyset, type User } from './data';
+import { userKeyset } from './data';
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
+import { authPayload, sessionMutations } from './sessions';
 import { checkName, checkPassword, normalizeEmail } from './validation';
-
-/** Signs the user in: a token for them, and the rest of this request acts as them (so `user.email` is theirs to see). */
-async function authPayload(context: UsersContext, user: User) {
-  const token = await signToken(context.signingKey, { sub: user.id, role: user.role }, USER_TOKEN);
-  context.viewer = { id: user.id, role: user.role };
-  return { token, user };
-}
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -32,6 +24,7 @@ export const resolvers: Resolvers = {
     },
   },
   Mutation: {
+    ...sessionMutations,
     signUp: async (_, { input }, context) => {
       const email = normalizeEmail(input.email);
       checkPassword(input.password);

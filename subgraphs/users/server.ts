@@ -15,7 +15,7 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
   const log = createLogger('users');
   const signingKey = await loadSigningKey({ pem: config.jwtPrivateKey, file: config.jwtKeyFile });
   const database = await openServiceDatabase(config, log);
-  const store = new UsersStore(database);
+  const store = new UsersStore(database, { refreshTokenTtlMs: config.refreshTokenTtlMs });
   const close = closeStore(store.prisma, database);
   try {
     if (config.admin) await ensureAdmin(store, log, config.admin);
