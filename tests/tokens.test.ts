@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt, exportPKCS8, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import { loadSigningKey, type SigningKey } from '../lib/auth/keys';
-import { USER_TOKEN } from '../lib/auth/tokens';
+import { decodeJwt, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { loadSigningKey, loadVerificationKey, type SigningKey } from '../lib/auth/keys';
+import { createTokenVerifier, signToken, USER_TOKEN } from '../lib/auth/tokens';
 import { createLogger } from '../lib/log';
 import { UsersStore } from '../subgraphs/users/data';
 import { ensureAdmin } from '../subgraphs/users/seed';
+import { loadUsersConfig } from '../subgraphs/users/config';
+import { buildUsersService } from '../subgraphs/users/server';
 import { startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from './support/harness';
 import { TARGETS } from './support/databases';
 
@@ -30,14 +32,17 @@ const codeOf = (result: GraphQLResponse) => result.errors?.[0]?.extensions?.code
 
 describe.each(TARGETS)('access and refresh tokens on %s', (target) => {
   let graph: Supergraph;
-  // The users service signs with `current`.
+  // The users service signs with `current`; `previous` is the key it signed with before a rotation.
   let current: SigningKey;
+  let previous: SigningKey;
   let store: UsersStore;
 
   beforeAll(async () => {
-    const currentPem = await newPem();
+    const [currentPem, previousPem] = [await newPem(), await newPem()];
     current = await loadSigningKey({ pem: currentPem, file: '/nonexistent' });
-    graph = await startSupergraph(target, { JWT_PRIVATE_KEY: currentPem });
+    previous = await loadSigningKey({ pem: previousPem, file: '/nonexistent' });
+    // Escaped newlines, as a one-line env variable carries a PEM.
+    graph = await startSupergraph(target, { JWT_PRIVATE_KEY: currentPem, JWT_PREVIOUS_KEY: previousPem.replace(/\n/g, '\\n') });
     store = new UsersStore(graph.users.database);
   });
   afterAll(async () => {
@@ -185,6 +190,34 @@ describe.each(TARGETS)('access and refresh tokens on %s', (target) => {
       const renewed = await refresh(signedIn.data!.signIn.refreshToken, graph.router);
       expect((await graph.router.query('{ me { id } }', {}, renewed.data!.refreshToken.token)).data!.me.id).toBe(signedIn.data!.signIn.user.id);
       expect(codeOf(await refresh(signedIn.data!.signIn.refreshToken, graph.router))).toBe('UNAUTHENTICATED');
+    });
+  });
+
+  describe('signing key rotation', () => {
+    test('the JWKS publishes the signing key and the previous one', async () => {
+      const jwks = await (await fetch(new URL('/.well-known/jwks.json', graph.users.url))).json();
+      expect(jwks.keys.map((key: { kid: string }) => key.kid)).toEqual([current.publicJwk.kid, previous.publicJwk.kid]);
+      expect(JSON.stringify(jwks)).not.toContain('"d"');
+    });
+
+    test('a token signed with the previous key still verifies at the subgraphs and through the router; an unknown key does not', async () => {
+      const { user } = await newAccount();
+      const beforeRotation = await signToken(previous, { sub: user.id, role: 'CUSTOMER' }, USER_TOKEN);
+      expect(await acceptedEverywhere(beforeRotation)).toEqual(OK);
+      const stranger = await loadSigningKey({ pem: await newPem(), file: '/nonexistent' });
+      expect(await acceptedEverywhere(await signToken(stranger, { sub: user.id, role: 'CUSTOMER' }, USER_TOKEN))).toEqual(REFUSED);
+    });
+
+    test('JWT_PREVIOUS_KEY may be the public half (SPKI); a bad one stops start-up naming the variable', async () => {
+      const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+      expect((await loadVerificationKey(await exportSPKI(publicKey))).kid).toBe((await loadVerificationKey(await exportPKCS8(privateKey))).kid);
+      const config = loadUsersConfig({ ...graph.env, JWT_PRIVATE_KEY: await newPem(), JWT_PREVIOUS_KEY: 'not a key' });
+      await expect(buildUsersService(config)).rejects.toThrow(/JWT_PREVIOUS_KEY/);
+    });
+
+    test('a fresh verifier over the JWKS URL (as in every other service) trusts both keys', async () => {
+      const verify = createTokenVerifier({ jwks: new URL('/.well-known/jwks.json', graph.users.url), ...USER_TOKEN });
+      for (const key of [current, previous]) expect((await verify(await signToken(key, { sub: 'someone' }, USER_TOKEN))).sub).toBe('someone');
     });
   });
 });

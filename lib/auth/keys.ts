@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Route } from '../server';
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type CryptoKey, type JWK } from 'jose';
 
 export const SIGNING_ALG = 'EdDSA';
 
@@ -26,17 +26,35 @@ export async function loadSigningKey(options: { pem?: string; file: string }): P
     pem = fs.readFileSync(options.file, 'utf8');
   }
   const privateKey = await importPKCS8(pem, SIGNING_ALG, { extractable: true });
-  const { d: _private, ...publicJwk } = await exportJWK(privateKey);
+  return { privateKey, publicJwk: await publishedJwk(privateKey) };
+}
+
+/**
+ * The public JWK of a key that no longer signs but whose tokens must still verify (the key before a
+ * rotation): from a PEM holding either its private half (PKCS#8) or its public half (SPKI);
+ * `\n`-escaped like an env variable allows.
+ */
+export async function loadVerificationKey(rawPem: string): Promise<JWK> {
+  const pem = rawPem.replace(/\\n/g, '\n').trim();
+  const key = pem.includes('PRIVATE KEY')
+    ? await importPKCS8(pem, SIGNING_ALG, { extractable: true })
+    : await importSPKI(pem, SIGNING_ALG, { extractable: true });
+  return publishedJwk(key);
+}
+
+async function publishedJwk(key: CryptoKey): Promise<JWK> {
+  const { d: _private, ...publicJwk } = await exportJWK(key);
   const kid = await calculateJwkThumbprint(publicJwk);
-  return { privateKey, publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' } };
+  return { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' };
 }
 
-export function jwksDocument(key: SigningKey): { keys: JWK[] } {
-  return { keys: [key.publicJwk] };
+/** The key set to publish: the signing key first, then older keys still trusted (a repeat of it is dropped). */
+export function jwksDocument(key: SigningKey, previous: JWK[] = []): { keys: JWK[] } {
+  return { keys: [key.publicJwk, ...previous.filter((jwk) => jwk.kid !== key.publicJwk.kid)] };
 }
 
-/** GET /.well-known/jwks.json: the public half of `key`, for other services to verify our tokens. */
-export function jwksRoute(key: SigningKey): Route {
-  const body = jwksDocument(key);
+/** GET /.well-known/jwks.json: the public half of `key` (and of `previous` keys), for other services to verify our tokens. */
+export function jwksRoute(key: SigningKey, previous: JWK[] = []): Route {
+  const body = jwksDocument(key, previous);
   return { method: 'GET', path: '/.well-known/jwks.json', handle: async () => ({ status: 200, body, headers: { 'cache-control': 'public, max-age=300' } }) };
 }

@@ -7,6 +7,8 @@ export interface UsersConfig extends ServiceConfig {
   /** PKCS#8 PEM of the Ed25519 key tokens are signed with (`JWT_PRIVATE_KEY`); else kept in the data dir. */
   jwtPrivateKey?: string;
   jwtKeyFile: string;
+  /** PEM of the key tokens were signed with before the last rotation (`JWT_PREVIOUS_KEY`): still published and trusted. */
+  jwtPreviousKey?: string;
   /** How long a refresh token lasts (`REFRESH_TOKEN_TTL_DAYS`). @default 30 days */
   refreshTokenTtlMs: number;
   /** From ADMIN_EMAIL and ADMIN_PASSWORD: this account is made sure to exist as an ADMIN at start-up. */
@@ -34,6 +36,7 @@ export function loadUsersConfig(env: Record<string, string | undefined> = proces
     ...base,
     jwtPrivateKey: env.JWT_PRIVATE_KEY,
     jwtKeyFile: path.join(base.dataDir, 'jwt-signing-key.pem'),
+    jwtPreviousKey: env.JWT_PREVIOUS_KEY || undefined,
     refreshTokenTtlMs,
     admin,
   };

@@ -1,5 +1,7 @@
-import { jwksDocument, jwksRoute, loadSigningKey } from '../../lib/auth/keys';
+import type { JWK } from 'jose';
+import { jwksDocument, jwksRoute, loadSigningKey, loadVerificationKey } from '../../lib/auth/keys';
 import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
+import { ConfigError } from '../../lib/config';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import type { ServiceDefinition } from '../../lib/server';
@@ -14,6 +16,7 @@ import { ensureAdmin, seedDemoUsers } from './seed';
 export async function buildUsersService(config: UsersConfig): Promise<ServiceDefinition<UsersContext> & { database: Database }> {
   const log = createLogger('users');
   const signingKey = await loadSigningKey({ pem: config.jwtPrivateKey, file: config.jwtKeyFile });
+  const previousKeys = config.jwtPreviousKey ? [await loadPreviousKey(config.jwtPreviousKey)] : [];
   const database = await openServiceDatabase(config, log);
   const store = new UsersStore(database, { refreshTokenTtlMs: config.refreshTokenTtlMs });
   const close = closeStore(store.prisma, database);
@@ -24,8 +27,8 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     await close();
     throw error;
   }
-  // The users service trusts its own key directly; every other service fetches its JWKS.
-  const verify = createTokenVerifier({ jwks: jwksDocument(signingKey), ...USER_TOKEN });
+  // The users service trusts its own keys directly; every other service fetches its JWKS.
+  const verify = createTokenVerifier({ jwks: jwksDocument(signingKey, previousKeys), ...USER_TOKEN });
   return {
     name: 'users',
     log,
@@ -35,7 +38,15 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     context: createContextFactory({ store, signingKey, verify }),
     checkReady: () => database.checkReady(),
-    routes: [jwksRoute(signingKey)],
+    routes: [jwksRoute(signingKey, previousKeys)],
     close,
   };
+}
+
+async function loadPreviousKey(pem: string): Promise<JWK> {
+  try {
+    return await loadVerificationKey(pem);
+  } catch (error) {
+    throw new ConfigError(`JWT_PREVIOUS_KEY must be an Ed25519 key in PEM (private PKCS#8 or public SPKI): ${(error as Error).message}`);
+  }
 }
