@@ -19,6 +19,7 @@ const CONNECTIONS = 20;
 /** The router as configured, and variants of it to compare against. */
 const VARIANTS: Record<string, (config: RouterConfig) => RouterConfig> = {
   router: (config) => config,
+  'no limits': (config) => ({ ...config, edge: { ...config.edge, limits: null } }),
 };
 
 interface Round {

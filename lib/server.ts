@@ -8,6 +8,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { originAllowed, type EdgeConfig } from './edge-config';
 import { maskInternalErrors } from './graphql/errors';
+import { costLimitPlugin, limitErrorCode, limitValidationRules } from './graphql/limits';
 import type { Logger } from './log';
 import { NotReadyError } from './readiness';
 
@@ -72,10 +73,12 @@ export async function startService<TContext extends BaseContext>(
     includeStacktraceInErrorResponses: false,
     // Schema discovery is for development; production answers only the operations clients send.
     introspection: !definition.production,
+    ...(edge.limits && { parseOptions: { maxTokens: edge.limits.tokens }, validationRules: limitValidationRules(edge.limits) }),
     logger: apolloLogger(definition.log),
-    formatError: maskInternalErrors(definition.log),
+    formatError: formatErrors(definition.log),
     plugins: [
       fastifyApolloDrainPlugin(app),
+      ...(edge.limits ? [costLimitPlugin(edge.limits)] : []),
       ...(definition.plugins ?? []),
       { serverWillStart: async () => ({ serverWillStop: async () => definition.close?.() }) },
     ],
@@ -155,6 +158,12 @@ export async function startService<TContext extends BaseContext>(
     stats,
     stop: () => apollo.stop(),
   };
+}
+
+/** Internal errors masked, then size refusals given back their own code. */
+function formatErrors(log: Logger) {
+  const mask = maskInternalErrors(log);
+  return (formatted: Parameters<typeof mask>[0], error: unknown) => mask(limitErrorCode(formatted, error), error);
 }
 
 /** Apollo's own messages, in our log format; its debug chatter is dropped. */

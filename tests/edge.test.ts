@@ -1,7 +1,10 @@
 import { ConfigError } from '../lib/config';
-import { loadEdgeConfig, originAllowed, readTrustProxy } from '../lib/edge-config';
+import { DEFAULT_LIMITS, loadEdgeConfig, originAllowed, readTrustProxy } from '../lib/edge-config';
+import { startService, type RunningService } from '../lib/server';
+import { loadRouterConfig } from '../router/config';
+import { buildRouter } from '../router/server';
 import { TARGETS } from './support/databases';
-import { startSupergraph, type Supergraph } from './support/harness';
+import { queryAt, startSupergraph, type Supergraph } from './support/harness';
 
 describe('edge settings', () => {
   test('development allows local dev servers and Apollo Studio; production allows none until CORS_ORIGINS is set', () => {
@@ -26,7 +29,10 @@ describe('edge settings', () => {
     expect(() => loadEdgeConfig({ CORS_ORIGINS: 'https://shop.example.com/path' }, false)).toThrow(/CORS_ORIGINS/);
   });
 
-  test('TRUST_PROXY is parsed once, naming the variable when wrong', () => {
+  test('limits have defaults, each overridable, and TRUST_PROXY is parsed once', () => {
+    expect(loadEdgeConfig({}, false).limits).toEqual(DEFAULT_LIMITS);
+    expect(loadEdgeConfig({ MAX_QUERY_DEPTH: '5', MAX_QUERY_COST: '100' }, false).limits).toMatchObject({ depth: 5, cost: 100 });
+    expect(() => loadEdgeConfig({ MAX_QUERY_ALIASES: 'many' }, false)).toThrow(/MAX_QUERY_ALIASES/);
     expect(readTrustProxy({})).toBe(false);
     expect(readTrustProxy({ TRUST_PROXY: 'true' })).toBe(true);
     expect(readTrustProxy({ TRUST_PROXY: '2' })).toBe(2);
@@ -77,5 +83,80 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
     const response = await fetch(`${origin}/health`);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-powered-by')).toBeNull();
+  });
+
+  /** Runs `query` through `url` and returns the answer and the SQL statements and subgraph fetches it caused. */
+  async function measured(url: string, query: string, variables: Record<string, unknown> = {}) {
+    const services = [graph.users, graph.products, graph.orders];
+    const sqlBefore = services.reduce((sum, s) => sum + s.database.statements.count, 0);
+    const fetchesBefore = services.reduce((sum, s) => sum + s.stats.graphqlRequests, 0);
+    const started = performance.now();
+    const answer = await queryAt(url)(query, variables, graph.adminToken);
+    const ms = performance.now() - started;
+    const sql = services.reduce((sum, s) => sum + s.database.statements.count, 0) - sqlBefore;
+    const fetches = services.reduce((sum, s) => sum + s.stats.graphqlRequests, 0) - fetchesBefore - (url === graph.router.url ? 0 : 1);
+    process.stdout.write(`${target}: ${answer.errors?.[0]?.extensions?.code ?? 'ok'} in ${ms.toFixed(1)} ms, ${query.length} bytes, ${sql} SQL statements, ${fetches} subgraph fetches\n`);
+    return { answer, sql, fetches };
+  }
+
+  test('an alias flood is refused before any fetch or SQL statement, at the router and at a subgraph', async () => {
+    const flood = `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: products(first: 100) { edges { node { id name } } }`).join(' ')} }`;
+    for (const url of [graph.router.url, graph.products.url]) {
+      const { answer, sql, fetches } = await measured(url, flood);
+      expect(answer.status).toBe(400);
+      expect(answer.errors![0]!.extensions!.code).toBe('QUERY_TOO_COMPLEX');
+      expect(answer.errors![0]!.message).toMatch(/MAX_QUERY_(TOKENS|ALIASES)/);
+      expect(answer.data).toBeUndefined();
+      expect({ sql, fetches }).toEqual({ sql: 0, fetches: 0 });
+    }
+    const fewTokens = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: products(first: 1) { edges { node { id } } }`).join(' ')} }`;
+    const aliases = await measured(graph.router.url, fewTokens);
+    expect(aliases.answer.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_ALIASES', max: 20 });
+    expect(aliases.answer.errors![0]!.message).toMatch(/Aliases limit of 20 exceeded, found 30/i);
+  });
+
+  test('a depth-6 cycle through orders and buyers is refused by depth, a wide nesting by cost', async () => {
+    let cycle = 'id';
+    for (let i = 0; i < 6; i++) cycle = `orders(first: 20) { edges { node { buyer { ${cycle} } } } }`;
+    const deep = await measured(graph.router.url, `{ me { ${cycle} } }`);
+    expect(deep.answer.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_DEPTH', max: 12 });
+    expect(deep.answer.errors![0]!.message).toMatch(/depth limit of 12 exceeded/);
+    expect({ sql: deep.sql, fetches: deep.fetches }).toEqual({ sql: 0, fetches: 0 });
+
+    const wide = await measured(graph.router.url, '{ users(first: 100) { edges { node { orders(first: 100) { edges { node { id items { product { name } } } } } } } } }');
+    expect(wide.answer.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_COST', max: 20_000 });
+    expect(wide.answer.errors![0]!.message).toMatch(/cost limit of 20000 exceeded, found \d+/);
+    expect({ sql: wide.sql, fetches: wide.fetches }).toEqual({ sql: 0, fetches: 0 });
+    // The cost follows variables: the same query with a small page passes.
+    const small = await measured(graph.router.url, 'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id } } } } } } }', { n: 5 });
+    expect(small.answer.errors).toBeUndefined();
+    const large = await measured(graph.router.url, 'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id items { product { name } } } } } } } } }', { n: 100 });
+    expect(large.answer.errors![0]!.extensions!.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  test('token and root-field limits refuse with the variable named', async () => {
+    const many = await measured(graph.router.url, `{ products { edges { node { ${'id '.repeat(2100)} } } } }`);
+    expect(many.answer.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_TOKENS', max: 2000 });
+    let strict: RunningService | undefined;
+    try {
+      strict = await startService(buildRouter(loadRouterConfig({ ...graph.env, MAX_QUERY_ROOT_FIELDS: '2' })), { port: 0 });
+      const three = await queryAt(strict.url)('{ me { id } products(first: 1) { edges { node { id } } } ... on Query { product(id: "x") { id } } }', {}, graph.adminToken);
+      expect(three.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_ROOT_FIELDS', max: 2 });
+      expect(three.errors![0]!.message).toMatch(/Root field limit of 2 exceeded, found 3/);
+    } finally {
+      await strict?.stop();
+    }
+  });
+
+  test('every query the README shows fits the default limits', async () => {
+    const me = await graph.router.query(
+      `query MyOrders { me { name orders(first: 5) { edges { node { id status total { amountCents }
+        items { quantity unitPrice { amountCents } product { name stock } } } } } } }`,
+      {},
+      graph.adminToken,
+    );
+    expect(me.errors).toBeUndefined();
+    const catalogue = await graph.router.query('{ products(first: 3) { edges { node { id sku name price { amountCents } stock } } } }');
+    expect(catalogue.errors).toBeUndefined();
   });
 });
