@@ -16,10 +16,12 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** An operation over one of the size limits (depth, aliases, cost...); see lib/graphql/limits.ts. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Too many attempts; `extensions.retryAfterSeconds` says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, SERVICE_UNAVAILABLE: 503, QUERY_TOO_COMPLEX: 400 };
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, SERVICE_UNAVAILABLE: 503, QUERY_TOO_COMPLEX: 400, RATE_LIMITED: 429 };
 
 export function clientError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   const status = HTTP_STATUS[code];
