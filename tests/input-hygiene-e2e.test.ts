@@ -1,8 +1,24 @@
 import { startSupergraph, type Supergraph } from './support/harness';
 import { TARGETS } from './support/databases';
 
-// Input hygiene through the running supergraph: LIKE wildcards in `search`, invisible characters
-// in names, and (once lib/server.ts wires inputHygienePlugin) control characters in any argument.
+/** The JSON log lines written while `run` runs (the harness silences logs; this turns them on). */
+async function logLines(run: () => Promise<void>): Promise<{ level: string; message: string; [field: string]: unknown }[]> {
+  const written: string[] = [];
+  const level = process.env.LOG_LEVEL;
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+  process.env.LOG_LEVEL = 'info';
+  try {
+    await run();
+  } finally {
+    process.env.LOG_LEVEL = level;
+    write.mockRestore();
+  }
+  return written.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
+// Input hygiene through the running supergraph: control characters in any argument (refused by
+// inputHygienePlugin, which lib/server.ts gives every service), LIKE wildcards in `search`, and
+// invisible characters in names.
 
 describe.each(TARGETS)('input hygiene on %s', (target) => {
   let graph: Supergraph;
@@ -19,6 +35,69 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
     expect(result.errors).toBeUndefined();
     return result.data!.products.edges.map((edge: any) => edge.node.name).sort();
   };
+
+  describe('a NUL byte or control character in any argument is BAD_USER_INPUT, HTTP 400, before any subgraph is called', () => {
+    let customer: { token: string; id: string };
+    beforeAll(async () => {
+      customer = await graph.signUp('hygiene@example.com');
+    });
+
+    const refusedAtRouter = async (query: string, variables: Record<string, unknown> | undefined, token: string | undefined, argument: string) => {
+      const before = { users: graph.users.stats.graphqlRequests, products: graph.products.stats.graphqlRequests, orders: graph.orders.stats.graphqlRequests };
+      let result!: Awaited<ReturnType<Supergraph['router']['query']>>;
+      const lines = await logLines(async () => {
+        result = await graph.router.query(query, variables, token);
+      });
+      expect(result.status).toBe(400);
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument });
+      expect(result.errors![0]!.message).toBe(`${argument.startsWith('$') ? 'Variable' : 'Argument'} "${argument}" contains a control character (U+0000); remove it.`);
+      expect({ users: graph.users.stats.graphqlRequests, products: graph.products.stats.graphqlRequests, orders: graph.orders.stats.graphqlRequests }).toEqual(before);
+      // One WARN line at most, no stack: not the INTERNAL_SERVER_ERROR logged at ERROR it used to be.
+      expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: 'warn', argument, codePoint: 'U+0000' });
+      expect(JSON.stringify(lines[0])).not.toMatch(/stack|\\u0000/);
+    };
+
+    test('products(search:), as a literal and as a variable', async () => {
+      await refusedAtRouter('{ products(search: "cot\\u0000ton") { edges { node { id } } } }', undefined, undefined, 'search');
+      await refusedAtRouter('query ($search: String) { products(search: $search) { edges { node { id } } } }', { search: 'cot\u0000ton' }, undefined, '$search');
+    });
+
+    test('order(id:), signed in', async () => {
+      await refusedAtRouter('{ order(id: "\\u0000") { id } }', undefined, customer.token, 'id');
+      await refusedAtRouter('query ($id: ID!) { order(id: $id) { id } }', { id: 'x\u0000' }, customer.token, '$id');
+    });
+
+    test('signIn email', async () => {
+      await refusedAtRouter('mutation { signIn(email: "a\\u0000@example.com", password: "password-123") { token } }', undefined, undefined, 'email');
+      await refusedAtRouter('mutation ($email: String!) { signIn(email: $email, password: "password-123") { token } }', { email: 'a\u0000@example.com' }, undefined, '$email');
+    });
+
+    test('createProduct name, as an ADMIN, inside the input object', async () => {
+      await refusedAtRouter('mutation { createProduct(input: { sku: "NUL-1", name: "bad\\u0000name", priceCents: 1, stock: 1 }) { id } }', undefined, graph.adminToken, 'input.name');
+      await refusedAtRouter(CREATE, { input: { sku: 'NUL-1', name: 'bad\u0000name', priceCents: 1, stock: 1 } }, graph.adminToken, '$input.name');
+      expect((await graph.products.query('{ productBySku(sku: "NUL-1") { id } }')).data!.productBySku).toBeNull();
+    });
+
+    test('each subgraph refuses the same on its own, _entities representations included', async () => {
+      const search = await graph.products.query('query ($search: String) { products(search: $search) { edges { node { id } } } }', { search: '\u0000' });
+      expect(search.status).toBe(400);
+      expect(search.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: '$search' });
+      const signIn = await graph.users.query('mutation { signIn(email: "\\u0000", password: "password-123") { token } }');
+      expect(signIn.status).toBe(400);
+      expect(signIn.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: 'email' });
+      const order = await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: '\u0000' }, customer.token);
+      expect(order.status).toBe(400);
+      expect(order.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: '$id' });
+      const entities = await graph.products.query('query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { name } } }', {
+        representations: [{ __typename: 'Product', id: 'fine' }, { __typename: 'Product', id: 'p\u0000' }],
+      });
+      expect(entities.status).toBe(400);
+      expect(entities.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: '$representations[1].id' });
+    });
+  });
 
   describe('search treats %, _ and \\ literally', () => {
     beforeAll(async () => {
