@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { ConfigError, loadServiceConfig, readInteger, type ServiceConfig } from '../../lib/config';
+import { ConfigError, loadServiceConfig, readInteger, readUrl, type ServiceConfig } from '../../lib/config';
+import { DEFAULT_AUTH_LIMITS, type AuthLimitsConfig } from './auth-limits';
+import type { PasswordHashLimits } from './password';
 import { DEFAULT_REFRESH_TOKEN_TTL_DAYS } from './refresh-tokens';
 import { checkPassword, normalizeEmail } from './validation';
 
@@ -13,6 +15,12 @@ export interface UsersConfig extends ServiceConfig {
   refreshTokenTtlMs: number;
   /** From ADMIN_EMAIL and ADMIN_PASSWORD: this account is made sure to exist as an ADMIN at start-up. */
   admin?: { email: string; password: string };
+  /** Sign-in and sign-up rate limits (`AUTH_RATE_LIMIT_*`). */
+  authLimits: AuthLimitsConfig;
+  /** Where rate-limit counters live: Redis at `REDIS_URL` (shared by replicas) or memory; keys start with `REDIS_KEY_PREFIX`. */
+  rateLimitStore: { redisUrl?: string; keyPrefix: string };
+  /** Password hashes at once and waiting (`PASSWORD_HASH_CONCURRENCY`, `PASSWORD_HASH_QUEUE_SIZE`). */
+  passwordHashing: PasswordHashLimits;
 }
 
 export function loadUsersConfig(env: Record<string, string | undefined> = process.env): UsersConfig {
@@ -39,5 +47,33 @@ export function loadUsersConfig(env: Record<string, string | undefined> = proces
     jwtPreviousKey: env.JWT_PREVIOUS_KEY || undefined,
     refreshTokenTtlMs,
     admin,
+    ...readAbuseLimits(env),
+  };
+}
+
+/** The limits that keep anonymous callers from guessing passwords or saturating the CPU with hashes. */
+function readAbuseLimits(env: Record<string, string | undefined>): Pick<UsersConfig, 'authLimits' | 'rateLimitStore' | 'passwordHashing'> {
+  const defaults = DEFAULT_AUTH_LIMITS;
+  const authLimits = {
+    ipAttempts: readInteger(env, 'AUTH_RATE_LIMIT_IP_ATTEMPTS', defaults.ipAttempts, 1, 1_000_000),
+    ipWindowSeconds: readInteger(env, 'AUTH_RATE_LIMIT_IP_WINDOW_SECONDS', defaults.ipWindowSeconds, 1, 86_400),
+    emailFailures: readInteger(env, 'AUTH_RATE_LIMIT_EMAIL_FAILURES', defaults.emailFailures, 1, 1_000_000),
+    emailWindowSeconds: readInteger(env, 'AUTH_RATE_LIMIT_EMAIL_WINDOW_SECONDS', defaults.emailWindowSeconds, 1, 86_400),
+  };
+  let redisUrl: string | undefined;
+  if (env.REDIS_URL) {
+    const url = readUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${env.REDIS_URL}"`);
+    redisUrl = url.href;
+  }
+  // scrypt runs on libuv's threadpool: more hashes at once than it has threads only queue there.
+  const threadpool = readInteger(env, 'UV_THREADPOOL_SIZE', 4, 1, 1024);
+  return {
+    authLimits,
+    rateLimitStore: { redisUrl, keyPrefix: env.REDIS_KEY_PREFIX || 'commerce:' },
+    passwordHashing: {
+      concurrency: readInteger(env, 'PASSWORD_HASH_CONCURRENCY', threadpool, 1, 1024),
+      queueSize: readInteger(env, 'PASSWORD_HASH_QUEUE_SIZE', 32, 0, 100_000),
+    },
   };
 }

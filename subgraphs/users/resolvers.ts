@@ -5,7 +5,7 @@ import { DateTime } from '../../lib/graphql/scalars';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { Resolvers } from './generated/graphql';
 import { userKeyset } from './data';
-import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
+import { hashPassword, refuseOverlongPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
 import { authPayload, sessionMutations } from './sessions';
 import { checkName, checkPassword, normalizeEmail } from './validation';
 
@@ -26,6 +26,7 @@ export const resolvers: Resolvers = {
   Mutation: {
     ...sessionMutations,
     signUp: async (_, { input }, context) => {
+      await context.authLimits.countAttempt(context.clientIp);
       const email = normalizeEmail(input.email);
       checkPassword(input.password);
       const name = checkName(input.name);
@@ -40,9 +41,15 @@ export const resolvers: Resolvers = {
       }
     },
     signIn: async (_, args, context) => {
-      const user = await context.store.findByEmail(args.email.trim().toLowerCase());
+      // Limits and size first: a refused call costs no SQL and no hash.
+      await context.authLimits.countAttempt(context.clientIp);
+      refuseOverlongPassword(args.password);
+      const email = args.email.trim().toLowerCase();
+      await context.authLimits.countSignIn(email);
+      const user = await context.store.findByEmail(email);
       const valid = await verifyPassword(args.password, user?.passwordHash ?? (await UNKNOWN_USER_HASH));
       if (!user || !valid) throw clientError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong.');
+      await context.authLimits.signedIn(email);
       return authPayload(context, user);
     },
   },

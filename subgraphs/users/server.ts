@@ -4,11 +4,14 @@ import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
 import { ConfigError } from '../../lib/config';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
+import { createRateLimitStore } from '../../lib/rate-limit';
 import type { ServiceDefinition } from '../../lib/server';
 import { closeStore, loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import { AuthLimits } from './auth-limits';
 import type { UsersConfig } from './config';
 import { createContextFactory, type UsersContext } from './context';
 import { UsersStore } from './data';
+import { limitPasswordHashing } from './password';
 import { resolvers } from './resolvers';
 import { ensureAdmin, seedDemoUsers } from './seed';
 
@@ -29,6 +32,11 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
   }
   // The users service trusts its own keys directly; every other service fetches its JWKS.
   const verify = createTokenVerifier({ jwks: jwksDocument(signingKey, previousKeys), ...USER_TOKEN });
+  limitPasswordHashing(config.passwordHashing);
+  // Made last, once nothing above can fail. A Redis down at start-up only costs one failed connection attempt.
+  const limitStore = createRateLimitStore({ ...config.rateLimitStore, log });
+  await limitStore.connected();
+  const authLimits = new AuthLimits(limitStore, config.authLimits);
   return {
     name: 'users',
     log,
@@ -36,10 +44,13 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     edge: config.edge,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
-    context: createContextFactory({ store, signingKey, verify }),
+    context: createContextFactory({ store, signingKey, verify, authLimits }),
     checkReady: () => database.checkReady(),
     routes: [jwksRoute(signingKey, previousKeys)],
-    close,
+    close: async () => {
+      await limitStore.close();
+      await close();
+    },
   };
 }
 
