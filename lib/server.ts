@@ -8,6 +8,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { originAllowed, type EdgeConfig } from './edge-config';
 import { maskInternalErrors } from './graphql/errors';
+import { inputHygienePlugin } from './graphql/input-hygiene';
 import { costLimitPlugin, limitErrorCode, limitValidationRules } from './graphql/limits';
 import type { Logger } from './log';
 import { NotReadyError } from './readiness';
@@ -78,6 +79,7 @@ export async function startService<TContext extends BaseContext>(
     formatError: formatErrors(definition.log),
     plugins: [
       fastifyApolloDrainPlugin(app),
+      inputHygienePlugin(definition.log),
       ...(edge.limits ? [costLimitPlugin(edge.limits)] : []),
       ...(definition.plugins ?? []),
       { serverWillStart: async () => ({ serverWillStop: async () => definition.close?.() }) },
