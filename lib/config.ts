@@ -67,6 +67,8 @@ export interface ServiceConfig {
   usersJwksUrl: URL;
   /** CORS, trusted proxies and operation limits (lib/edge-config.ts). */
   edge: EdgeConfig;
+  /** Send Apollo inline traces (`ftv1`) to a router that asks (`INLINE_TRACES`). @default false */
+  inlineTraces: boolean;
 }
 
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
@@ -85,5 +87,6 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
+    inlineTraces: readBoolean(env, 'INLINE_TRACES', false),
   };
 }

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloGateway } from '@apollo/gateway';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import fastifyCors from '@fastify/cors';
@@ -38,10 +39,12 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Called once the server has drained: close database clients here. */
   close?(): Promise<void>;
-  /** Turns off introspection (Apollo also serves its production landing page, not Sandbox). */
+  /** Turns off introspection and schema hints in errors (Apollo also serves its production landing page, not Sandbox). */
   production: boolean;
   /** CORS, trusted proxies and operation limits. */
   edge: EdgeConfig;
+  /** Send Apollo's inline traces (`ftv1`) to the router when it asks (`INLINE_TRACES`). @default false */
+  inlineTraces?: boolean;
 }
 
 export interface RunningService {
@@ -69,11 +72,13 @@ export async function startService<TContext extends BaseContext>(
   const { edge } = definition;
   // Fastify takes a hop count for trustProxy too; its type declaration leaves numbers out.
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, trustProxy: edge.trustProxy as boolean | string[] });
+  const isGateway = 'gateway' in definition.graph;
   const apollo = new ApolloServer<TContext>({
     ...definition.graph,
     includeStacktraceInErrorResponses: false,
     // Schema discovery is for development; production answers only the operations clients send.
     introspection: !definition.production,
+    hideSchemaDetailsFromClientErrors: definition.production,
     ...(edge.limits && { parseOptions: { maxTokens: edge.limits.tokens }, validationRules: limitValidationRules(edge.limits) }),
     logger: apolloLogger(definition.log),
     formatError: formatErrors(definition.log),
@@ -81,6 +86,7 @@ export async function startService<TContext extends BaseContext>(
       fastifyApolloDrainPlugin(app),
       inputHygienePlugin(definition.log),
       ...(edge.limits ? [costLimitPlugin(edge.limits)] : []),
+      ...(!isGateway && !definition.inlineTraces ? [ApolloServerPluginInlineTraceDisabled()] : []),
       ...(definition.plugins ?? []),
       { serverWillStart: async () => ({ serverWillStop: async () => definition.close?.() }) },
     ],

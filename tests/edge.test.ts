@@ -1,5 +1,8 @@
-import { ConfigError } from '../lib/config';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { ConfigError, loadServiceConfig } from '../lib/config';
 import { DEFAULT_LIMITS, loadEdgeConfig, originAllowed, readTrustProxy } from '../lib/edge-config';
+import { createLogger } from '../lib/log';
 import { startService, type RunningService } from '../lib/server';
 import { loadRouterConfig } from '../router/config';
 import { buildRouter } from '../router/server';
@@ -158,5 +161,43 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
     expect(me.errors).toBeUndefined();
     const catalogue = await graph.router.query('{ products(first: 3) { edges { node { id sku name price { amountCents } stock } } } }');
     expect(catalogue.errors).toBeUndefined();
+  });
+});
+
+describe('what production does not tell', () => {
+  const typeDefs = parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+    type Product @key(fields: "id") { id: ID! name: String }
+    type Query { products: [Product!]! }
+  `);
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: { Query: { products: () => [{ id: '1', name: 'Mug' }] } } });
+  const start = (production: boolean, inlineTraces?: boolean) =>
+    startService({ name: 'probe', log: createLogger('probe'), production, inlineTraces, edge: loadEdgeConfig({}, production), graph: { schema }, context: async () => ({}) }, { port: 0 });
+  const ask = (service: RunningService, query: string, headers: Record<string, string> = {}) =>
+    fetch(service.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) }).then((r) => r.json() as Promise<{ errors?: { message: string }[]; extensions?: Record<string, unknown> }>);
+
+  test('validation errors suggest field names in development only', async () => {
+    const [dev, prod] = await Promise.all([start(false), start(true)]);
+    try {
+      expect((await ask(dev, '{ products { nme } }')).errors![0]!.message).toMatch(/Did you mean "name"/);
+      const hidden = await ask(prod, '{ products { nme } }');
+      expect(hidden.errors![0]!.message).toMatch(/Cannot query field "nme"/);
+      expect(hidden.errors![0]!.message).not.toMatch(/Did you mean/);
+    } finally {
+      await Promise.all([dev.stop(), prod.stop()]);
+    }
+  });
+
+  test('a subgraph sends inline traces (ftv1) to a router that asks only when INLINE_TRACES is on', async () => {
+    expect(loadServiceConfig('products', {}).inlineTraces).toBe(false);
+    expect(loadServiceConfig('products', { INLINE_TRACES: 'true' }).inlineTraces).toBe(true);
+    const [quiet, tracing] = await Promise.all([start(false), start(false, true)]);
+    try {
+      const asTheGatewayAsks = { 'apollo-federation-include-trace': 'ftv1' };
+      expect((await ask(quiet, '{ products { id } }', asTheGatewayAsks)).extensions?.ftv1).toBeUndefined();
+      expect(typeof (await ask(tracing, '{ products { id } }', asTheGatewayAsks)).extensions?.ftv1).toBe('string');
+    } finally {
+      await Promise.all([quiet.stop(), tracing.stop()]);
+    }
   });
 });

@@ -29,6 +29,7 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
     log,
     production: config.production,
     edge: config.edge,
+    inlineTraces: config.inlineTraces,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     context: createContextFactory({ store, verify: verifyUser }),

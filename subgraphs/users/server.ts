@@ -42,6 +42,7 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     log,
     production: config.production,
     edge: config.edge,
+    inlineTraces: config.inlineTraces,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     context: createContextFactory({ store, signingKey, verify, authLimits }),
