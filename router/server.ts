@@ -1,21 +1,19 @@
 import fs from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { createTokenVerifier, USER_TOKEN } from '../lib/auth/tokens';
 import { viewerFromAuthorization } from '../lib/auth/viewer';
 import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/log';
 import type { ServiceDefinition } from '../lib/server';
 import type { RouterConfig } from './config';
+import { SubgraphDataSource, type RouterContext } from './subgraph-source';
 
-/** What the router knows of a request: the caller's credentials, passed on to every subgraph. */
-export interface RouterContext {
-  authorization?: string;
-}
+export type { RouterContext };
 
 /**
  * The router: an Apollo Gateway over a static supergraph file. It checks the caller's token at the
  * edge (a bad token is refused before any subgraph is called) and forwards the Authorization
- * header, because every subgraph verifies it again for itself.
+ * header and the client's address (router/subgraph-source.ts).
  */
 export function buildRouter(config: RouterConfig): ServiceDefinition<RouterContext> {
   if (!fs.existsSync(config.supergraphPath)) {
@@ -25,13 +23,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
   const urls = config.subgraphUrls as Record<string, URL>;
   const gateway = new ApolloGateway({
     supergraphSdl: fs.readFileSync(config.supergraphPath, 'utf8'),
-    buildService: ({ name, url }) =>
-      new RemoteGraphQLDataSource<RouterContext>({
-        url: urls[name]?.href ?? url,
-        willSendRequest({ request, context }) {
-          if (context.authorization) request.http?.headers.set('authorization', context.authorization);
-        },
-      }),
+    buildService: ({ name, url }) => new SubgraphDataSource(urls[name]?.href ?? url!),
   });
   const verify = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
   return {
@@ -40,10 +32,10 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     production: config.production,
     edge: config.edge,
     graph: { gateway },
-    context: async ({ headers }) => {
+    context: async ({ headers, clientIp }) => {
       // Refuse a bad token here, at the edge; a good one (or none) is passed on as it came.
       const viewer = await viewerFromAuthorization(headers.authorization, verify);
-      return viewer ? { authorization: headers.authorization } : {};
+      return viewer ? { authorization: headers.authorization, clientIp } : { clientIp };
     },
   };
 }

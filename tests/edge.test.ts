@@ -201,3 +201,50 @@ describe('what production does not tell', () => {
     }
   });
 });
+
+describe.each(TARGETS)('what the router passes on to subgraphs, and back, on %s', (target) => {
+  let graph: Supergraph;
+  // Three sign-in attempts per client address a minute, so the tests can reach the limit.
+  beforeAll(async () => (graph = await startSupergraph(target, { AUTH_RATE_LIMIT_IP_ATTEMPTS: '3' })));
+  afterAll(() => graph?.stop());
+
+  const SIGN_IN = 'mutation ($email: String!) { signIn(email: $email, password: "wrong-password") { token } }';
+  const signInFrom = async (url: string, address: string, email: string) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify({ query: SIGN_IN, variables: { email } }),
+    });
+    return { status: response.status, ...((await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
+  };
+
+  test("a subgraph's RATE_LIMITED reaches the client through the router with its code and retry hint, counted per client address", async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await signInFrom(graph.router.url, '203.0.113.7', `nobody-${i}@example.com`)).errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+    }
+    const limited = await signInFrom(graph.router.url, '203.0.113.7', 'nobody-3@example.com');
+    expect(limited.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(limited.errors![0]!.extensions!.response).toBeUndefined();
+    expect(limited.errors![0]!.message).toMatch(/try again/i);
+    // Another client behind the same router has its own count.
+    expect((await signInFrom(graph.router.url, '203.0.113.8', 'nobody-4@example.com')).errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  test('a router that trusts no proxy ignores a client-sent X-Forwarded-For', async () => {
+    const edge = await startService(buildRouter(loadRouterConfig({ ...graph.env, TRUST_PROXY: 'false' })), { port: 0 });
+    try {
+      const codes: unknown[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await signInFrom(edge.url, `198.51.100.${i}`, `spoof-${i}@example.com`)).errors![0]!.extensions!.code);
+      expect(codes.slice(3)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']); // one address, whatever the header said
+    } finally {
+      await edge.stop();
+    }
+  });
+
+  test("a subgraph's UNAUTHENTICATED keeps its message and never shows the subgraph's URL or body", async () => {
+    const anonymous = await graph.router.query('{ orders { edges { node { id } } } }');
+    expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.errors![0]!.message).toMatch(/Sign in first/);
+    expect(JSON.stringify(anonymous)).not.toMatch(/localhost:\d+|127\.0\.0\.1|"response"/);
+  });
+});

@@ -61,7 +61,8 @@ export function maskInternalErrors(log: Logger) {
     const original = unwrapResolverError(error);
     const thrownByUs = original instanceof GraphQLError || !(original instanceof Error);
     if (typeof code === 'string' && CLIENT_CODES.has(code) && thrownByUs) {
-      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      // A gateway error's `response` holds a subgraph's URL and raw body: never shown.
+      const { stacktrace: _stacktrace, response: _response, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     log.error('internal error', { error: original, path: formatted.path });

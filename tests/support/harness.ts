@@ -89,6 +89,8 @@ export async function startSupergraph(target: Target, extraEnv: Record<string, s
     // Every suite signs up its users from 127.0.0.1, more than the default 30 a minute per IP;
     // tests/auth-limits.test.ts tests the limits with its own small values.
     AUTH_RATE_LIMIT_IP_ATTEMPTS: '100000',
+    // As under npm start: the subgraphs believe the X-Forwarded-For the router (on loopback) sends.
+    TRUST_PROXY: 'loopback',
     ...extraEnv,
   };
   const running: RunningService[] = [];
