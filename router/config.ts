@@ -1,29 +1,59 @@
 import path from 'node:path';
-import { DEFAULT_PORTS, jwksUrlOf, readPort, subgraphUrl } from '../lib/config';
+import { DEFAULT_PORTS, jwksUrlOf, readInteger, readPort, subgraphUrl } from '../lib/config';
+import { SERVICES } from '../lib/db/url';
 import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
-import { SERVICES, type ServiceName } from '../lib/db/url';
 import { SUPERGRAPH_FILE } from './compose';
+
+type Env = Record<string, string | undefined>;
 
 export interface RouterConfig {
   production: boolean;
   port: number;
   /** The supergraph schema to serve (`SUPERGRAPH_PATH`). @default router/supergraph.graphql */
   supergraphPath: string;
-  /** Where each subgraph is reached, overriding the URLs in the supergraph file. */
-  subgraphUrls: Record<ServiceName, URL>;
+  /**
+   * Subgraphs whose address was given (`<NAME>_URL`, or `<NAME>_PORT` for one on this machine);
+   * every other subgraph is reached where the supergraph file says.
+   */
+  subgraphUrls: Record<string, URL>;
   usersJwksUrl: URL;
   /** CORS, trusted proxies and operation limits (lib/edge-config.ts). */
   edge: EdgeConfig;
+  subgraphCalls: SubgraphCallPolicy;
 }
 
-export function loadRouterConfig(env: Record<string, string | undefined> = process.env): RouterConfig {
+/** How the router calls each subgraph: bounded in time, and failed fast while one keeps failing. */
+export interface SubgraphCallPolicy {
+  /** Per-call deadline (`SUBGRAPH_TIMEOUT_MS`). @default 5000 */
+  timeoutMs: number;
+  /** Deadlines for single subgraphs, from `SUBGRAPH_<NAME>_TIMEOUT_MS` (e.g. `SUBGRAPH_PRODUCTS_TIMEOUT_MS`). */
+  timeoutMsBySubgraph: Record<string, number>;
+  /** Consecutive failures that open a subgraph's circuit (`SUBGRAPH_BREAKER_FAILURES`). @default 5 */
+  breakerFailures: number;
+  /** How long an open circuit fails calls at once before one probe is let through (`SUBGRAPH_BREAKER_COOLDOWN_MS`). @default 10000 */
+  breakerCooldownMs: number;
+}
+
+export function loadRouterConfig(env: Env = process.env): RouterConfig {
   const production = env.NODE_ENV === 'production';
+  const given = SERVICES.filter((name) => env[`${name.toUpperCase()}_URL`] || env[`${name.toUpperCase()}_PORT`]);
   return {
     production,
     port: readPort(env, 'ROUTER_PORT', DEFAULT_PORTS.router),
     supergraphPath: env.SUPERGRAPH_PATH ? path.resolve(env.SUPERGRAPH_PATH) : SUPERGRAPH_FILE,
-    subgraphUrls: Object.fromEntries(SERVICES.map((name) => [name, subgraphUrl(env, name)])) as Record<ServiceName, URL>,
+    subgraphUrls: Object.fromEntries(given.map((name) => [name, subgraphUrl(env, name)])),
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
+    subgraphCalls: {
+      timeoutMs: readInteger(env, 'SUBGRAPH_TIMEOUT_MS', 5000, 1, 600_000),
+      timeoutMsBySubgraph: Object.fromEntries(
+        Object.keys(env)
+          .map((key) => /^SUBGRAPH_([A-Z0-9_]+)_TIMEOUT_MS$/.exec(key)?.[1])
+          .filter((name): name is string => name !== undefined)
+          .map((name) => [name.toLowerCase(), readInteger(env, `SUBGRAPH_${name}_TIMEOUT_MS`, 5000, 1, 600_000)]),
+      ),
+      breakerFailures: readInteger(env, 'SUBGRAPH_BREAKER_FAILURES', 5, 1, 1000),
+      breakerCooldownMs: readInteger(env, 'SUBGRAPH_BREAKER_COOLDOWN_MS', 10_000, 100, 600_000),
+    },
   };
 }

@@ -20,10 +20,18 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     throw new ConfigError(`SUPERGRAPH_PATH: no file at ${config.supergraphPath} (run "npm run compose" to create it)`);
   }
   const log = createLogger('router');
-  const urls = config.subgraphUrls as Record<string, URL>;
+  const { subgraphUrls: urls, subgraphCalls: calls } = config;
   const gateway = new ApolloGateway({
     supergraphSdl: fs.readFileSync(config.supergraphPath, 'utf8'),
-    buildService: ({ name, url }) => new SubgraphDataSource(urls[name]?.href ?? url!),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        name,
+        url: urls[name]?.href ?? url!,
+        timeoutMs: calls.timeoutMsBySubgraph[name] ?? calls.timeoutMs,
+        breakerFailures: calls.breakerFailures,
+        breakerCooldownMs: calls.breakerCooldownMs,
+        log,
+      }),
   });
   const verify = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
   return {

@@ -1,4 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../lib/graphql/errors';
+import type { Logger } from '../lib/log';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -9,18 +13,32 @@ export interface RouterContext {
   clientIp?: string;
 }
 
+export interface SubgraphCallOptions {
+  name: string;
+  url: string;
+  timeoutMs: number;
+  breakerFailures: number;
+  breakerCooldownMs: number;
+  log: Logger;
+}
+
 /**
- * How the router calls one subgraph. It forwards the caller's token (every subgraph verifies it
- * again for itself) and address (the subgraph's rate limits count per client, and trust the router
- * as a proxy through TRUST_PROXY). A subgraph answers some GraphQL errors with a 4xx/5xx status
- * (401 UNAUTHENTICATED, 429 RATE_LIMITED, 503 SERVICE_UNAVAILABLE); read as GraphQL-over-HTTP, a
- * well-formed GraphQL body is a GraphQL response whatever the status, so its errors reach the
- * client with their codes and paths instead of as a failed fetch.
+ * How the router calls one subgraph.
+ * - It forwards the caller's token (every subgraph verifies it again for itself) and address (the
+ *   subgraph's rate limits count per client, and trust the router as a proxy through TRUST_PROXY).
+ * - A subgraph answers some GraphQL errors with a 4xx/5xx status (401 UNAUTHENTICATED, 429
+ *   RATE_LIMITED, 503 SERVICE_UNAVAILABLE); read as GraphQL-over-HTTP, a well-formed GraphQL body is
+ *   a GraphQL response whatever the status, so its errors reach the client with their codes.
+ * - Each call has a deadline, over Node's pooled keep-alive connections (undici). A call that times
+ *   out, cannot connect or gets no GraphQL answer fails only the fields this subgraph owns, with one
+ *   SUBGRAPH_UNAVAILABLE error naming the service (never its URL or body); the gateway answers the
+ *   rest. After `breakerFailures` such failures in a row the circuit opens (cockatiel): calls fail at
+ *   once for `breakerCooldownMs`, then one probe decides whether it closes again.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  constructor(url: string) {
-    super({ url });
-    this.fetcher = graphQLBodiesAsResponses(this.fetcher);
+  constructor(options: SubgraphCallOptions) {
+    super({ url: options.url });
+    this.fetcher = boundedFetcher(options);
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
@@ -29,28 +47,40 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 }
 
-function graphQLBodiesAsResponses(fetcher: Fetcher): Fetcher {
-  return async (url, init) => {
-    const response = await fetcher(url, init);
-    if (response.ok || !isGraphQLResponse(await response.clone().text())) return response;
-    return asSuccessful(response);
-  };
-}
+/** The subgraph did not give a GraphQL answer: no connection, no answer in time, or a non-GraphQL body. */
+class SubgraphFailure extends Error {}
 
-/** The same response, read as a 200: the gateway then merges its `data` and `errors` as usual. */
-function asSuccessful(response: FetcherResponse): FetcherResponse {
-  return {
-    bodyUsed: response.bodyUsed,
-    url: response.url,
-    redirected: response.redirected,
-    status: 200,
-    ok: true,
-    statusText: 'OK',
-    headers: response.headers,
-    arrayBuffer: () => response.arrayBuffer(),
-    text: () => response.text(),
-    json: () => response.json(),
-    clone: () => asSuccessful(response.clone()),
+function boundedFetcher(options: SubgraphCallOptions): Fetcher {
+  const breaker: CircuitBreakerPolicy = circuitBreaker(handleAll, {
+    halfOpenAfter: options.breakerCooldownMs,
+    breaker: new ConsecutiveBreaker(options.breakerFailures),
+  });
+  breaker.onBreak(() => options.log.warn('subgraph circuit opened: failing its fields fast', { subgraph: options.name, cooldownMs: options.breakerCooldownMs }));
+  breaker.onReset(() => options.log.info('subgraph circuit closed', { subgraph: options.name }));
+
+  return async (url, init) => {
+    try {
+      return await breaker.execute(async () => {
+        let response: Response;
+        try {
+          response = await fetch(url, { method: init?.method, headers: init?.headers, body: typeof init?.body === 'string' ? init.body : init?.body?.toString('utf8'), signal: AbortSignal.timeout(options.timeoutMs) });
+        } catch (error) {
+          const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+          throw new SubgraphFailure(timedOut ? `no answer within ${options.timeoutMs} ms` : 'unreachable');
+        }
+        const text = await response.text().catch(() => {
+          throw new SubgraphFailure(`no answer within ${options.timeoutMs} ms`);
+        });
+        if (response.ok || isGraphQLResponse(text)) return graphQLResponse(response, text);
+        throw new SubgraphFailure(`answered HTTP ${response.status} without a GraphQL body`);
+      });
+    } catch (error) {
+      const reason = isBrokenCircuitError(error) ? 'failing repeatedly; calls are paused briefly' : error instanceof SubgraphFailure ? error.message : 'failed';
+      if (!isBrokenCircuitError(error)) options.log.warn('subgraph call failed', { subgraph: options.name, reason });
+      throw new GraphQLError(`The ${options.name} service is unavailable (${reason}); its fields are null. Try again shortly.`, {
+        extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, service: options.name },
+      });
+    }
   };
 }
 
@@ -61,4 +91,23 @@ function isGraphQLResponse(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The answer as the gateway reads it: a 200 holding the body already read. */
+function graphQLResponse(response: Response, text: string): FetcherResponse {
+  const answer: FetcherResponse = {
+    bodyUsed: false,
+    url: response.url,
+    redirected: response.redirected,
+    status: 200,
+    ok: true,
+    statusText: 'OK',
+    // undici's Headers is iterable at run time; the DOM typings of this project's lib leave that out.
+    headers: response.headers as unknown as FetcherResponse['headers'],
+    arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+    text: async () => text,
+    json: async () => JSON.parse(text),
+    clone: () => answer,
+  };
+  return answer;
 }
