@@ -3,7 +3,8 @@ import { loadSigningKey } from '../lib/auth/keys';
 import { clientError, ErrorCode } from '../lib/graphql/errors';
 import { createLogger } from '../lib/log';
 import { OrdersStore } from '../subgraphs/orders/data';
-import { ProductsStore } from '../subgraphs/products/data';
+import { reservationRoutes, RESERVATIONS_PATH } from '../subgraphs/products/internal-api';
+import { ProductsStore, ReservationRefused } from '../subgraphs/products/data';
 import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
 import { ProductsClient, ReservationReleased, type StockApi } from '../subgraphs/orders/products-client';
 import { startSupergraph, type Supergraph } from './support/harness';
@@ -203,6 +204,29 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
       const results = await Promise.all(Array.from({ length: 4 }, () => graph.orders.query(PLACE, { input: key }, buyer.token)));
       for (const result of results) expect(result.data?.placeOrder).toEqual({ id: results[0]!.data!.placeOrder.id, status: 'CONFIRMED' });
       expect(await stockOf(last)).toBe(0);
+    }
+  });
+
+  test('only a reservation\'s holder may release it (or reserve its id): another service is refused and nothing changes', async () => {
+    const item = await createProduct('HOLDER', 100, 10);
+    const products = new ProductsStore(graph.products.database);
+    try {
+      await products.reserve('held-by-orders', 'orders', [{ productId: item, quantity: 4 }]);
+      await expect(products.release('held-by-orders', 'intruder')).rejects.toMatchObject({ reason: 'NOT_HOLDER' });
+      await expect(products.reserve('held-by-orders', 'intruder', [{ productId: item, quantity: 4 }])).rejects.toBeInstanceOf(ReservationRefused);
+      expect(await stockOf(item)).toBe(6);
+      expect((await products.prisma.stockReservation.findUnique({ where: { id: 'held-by-orders' } }))?.status).toBe('RESERVED');
+
+      // Through the internal API, with two service identities (the token's subject is the holder).
+      const routes = reservationRoutes(products, async (token) => ({ sub: token }));
+      const release = routes.find((route) => route.path === `${RESERVATIONS_PATH}/release`)!;
+      const as = (service: string) => ({ headers: { authorization: `Bearer ${service}` }, body: { id: 'held-by-orders' } });
+      expect(await release.handle(as('intruder'))).toMatchObject({ status: 403, body: { error: { code: 'NOT_HOLDER' } } });
+      expect(await stockOf(item)).toBe(6);
+      expect(await release.handle(as('orders'))).toMatchObject({ status: 200, body: { status: 'RELEASED' } });
+      expect(await stockOf(item)).toBe(10);
+    } finally {
+      await products.prisma.$disconnect();
     }
   });
 });

@@ -11,8 +11,11 @@ export type Reservation = StockReservation & { items: StockReservationItem[] };
 /** Why a reservation could not be made; nothing was changed. */
 export class ReservationRefused extends Error {
   constructor(
-    /** RELEASED: this reservation id was released (or cancelled before it was made) and cannot be taken again. */
-    readonly reason: 'INSUFFICIENT_STOCK' | 'NOT_FOUND' | 'RELEASED',
+    /**
+     * RELEASED: this reservation id was released (or cancelled before it was made) and cannot be
+     * taken again. NOT_HOLDER: another service holds this id; only it may reserve or release it.
+     */
+    readonly reason: 'INSUFFICIENT_STOCK' | 'NOT_FOUND' | 'RELEASED' | 'NOT_HOLDER',
     message: string,
     readonly details: { productId?: string; available?: number } = {},
   ) {
@@ -97,7 +100,7 @@ export class ProductsStore {
     try {
       return await this.prisma.$transaction(async (tx) => {
         const existing = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
-        if (existing) return this.refuseReleased(existing);
+        if (existing) return this.existingFor(existing, holder);
         // The row first: a concurrent call with the same id now waits on its unique index and then
         // finds this reservation, instead of racing it for the stock.
         await tx.stockReservation.create({ data: { id, holder } });
@@ -133,11 +136,13 @@ export class ProductsStore {
       if (!isUniqueViolation(error)) throw error;
       // A concurrent call with the same id, or a release, wrote the row first: answer as it stands.
       const winner = await this.prisma.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
-      return this.refuseReleased(winner);
+      return this.existingFor(winner, holder);
     }
   }
 
-  private refuseReleased(reservation: Reservation): Reservation {
+  /** A repeated reservation answers with the first, to its holder only; a released one is refused. */
+  private existingFor(reservation: Reservation, holder: string): Reservation {
+    if (reservation.holder !== holder) throw notHolder(reservation.id);
     if (reservation.status === 'RELEASED') throw new ReservationRefused('RELEASED', `Reservation ${reservation.id} was released; use a new id.`);
     return reservation;
   }
@@ -145,16 +150,19 @@ export class ProductsStore {
   /**
    * Gives a reservation's stock back, once: releasing it again changes nothing. Releasing an id
    * never reserved leaves a RELEASED tombstone, so a reservation still in flight for it (its
-   * caller gave up) is refused instead of taking stock no one will ever give back.
+   * caller gave up) is refused instead of taking stock no one will ever give back. Only the
+   * reservation's holder may release it (NOT_HOLDER otherwise, and nothing changes).
    */
   async release(id: string, holder: string): Promise<Reservation> {
     const attempt = () =>
       this.prisma.$transaction(async (tx) => {
         // Existence first: under READ COMMITTED an update that misses a reservation committing right
         // now would release nothing, while the tombstone insert waits for it and fails, so we retry.
-        if (!(await tx.stockReservation.findUnique({ where: { id } }))) {
+        const existing = await tx.stockReservation.findUnique({ where: { id } });
+        if (!existing) {
           return tx.stockReservation.create({ data: { id, holder, status: 'RELEASED', releasedAt: new Date() }, include: { items: true } });
         }
+        if (existing.holder !== holder) throw notHolder(id);
         const { count } = await tx.stockReservation.updateMany({ where: { id, status: 'RESERVED' }, data: { status: 'RELEASED', releasedAt: new Date() } });
         const reservation = await tx.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
         if (count === 1) {
@@ -171,7 +179,10 @@ export class ProductsStore {
       return attempt(); // the reservation was committed meanwhile: now release it
     }
   }
+
 }
+
+const notHolder = (id: string) => new ReservationRefused('NOT_HOLDER', `Reservation ${id} is held by another service; only its holder may reserve or release it.`);
 
 export const productKeyset = (product: Product): Keyset => [product.name, product.id];
 

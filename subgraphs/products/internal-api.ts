@@ -39,8 +39,7 @@ export function reservationRoutes(store: ProductsStore, verifyServiceToken: Toke
         try {
           return { status: 200, body: present(await store.reserve(request.id, holder, request.items)) };
         } catch (error) {
-          if (!(error instanceof ReservationRefused)) throw error;
-          return fail(error.reason === 'NOT_FOUND' ? 404 : 409, error.reason, error.message, error.details);
+          return refusal(error);
         }
       }),
     },
@@ -50,7 +49,11 @@ export function reservationRoutes(store: ProductsStore, verifyServiceToken: Toke
       handle: authorized(async (body, holder) => {
         const id = (body as { id?: unknown } | undefined)?.id;
         if (typeof id !== 'string' || !id || id.length > 100) return fail(400, 'BAD_REQUEST', 'Body must be {"id": "<reservation id>"}.');
-        return { status: 200, body: present(await store.release(id, holder)) };
+        try {
+          return { status: 200, body: present(await store.release(id, holder)) };
+        } catch (error) {
+          return refusal(error);
+        }
       }),
     },
   ];
@@ -77,6 +80,14 @@ function present(reservation: Reservation) {
       .sort((a, b) => a.position - b.position)
       .map(({ productId, quantity, unitPriceCents, currency }) => ({ productId, quantity, unitPriceCents, currency })),
   };
+}
+
+const REFUSAL_STATUS: Record<ReservationRefused['reason'], number> = { NOT_FOUND: 404, NOT_HOLDER: 403, INSUFFICIENT_STOCK: 409, RELEASED: 409 };
+
+/** A refusal is an answer (4xx, never retried by the caller); anything else is a failure (500). */
+function refusal(error: unknown): RouteResponse {
+  if (!(error instanceof ReservationRefused)) throw error;
+  return fail(REFUSAL_STATUS[error.reason], error.reason, error.message, error.details);
 }
 
 function fail(status: number, code: string, message: string, details: Record<string, unknown> = {}): RouteResponse {
