@@ -229,4 +229,34 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
       await products.prisma.$disconnect();
     }
   });
+
+  test('the purge removes RELEASED reservations older than the cutoff, and nothing younger or still held', async () => {
+    const item = await createProduct('PURGE', 100, 10);
+    const products = new ProductsStore(graph.products.database);
+    const released = (id: string) => products.prisma.stockReservation.findUnique({ where: { id } });
+    try {
+      const day = 86_400_000;
+      await products.release('purge-old-tombstone', 'orders');
+      await products.reserve('purge-old-released', 'orders', [{ productId: item, quantity: 1 }]);
+      await products.release('purge-old-released', 'orders');
+      await products.release('purge-young-tombstone', 'orders');
+      await products.reserve('purge-old-held', 'orders', [{ productId: item, quantity: 2 }]);
+      // Backdate: two released 8 days ago, one 6 days ago; the held one was made 8 days ago.
+      await products.prisma.stockReservation.updateMany({ where: { id: { in: ['purge-old-tombstone', 'purge-old-released'] } }, data: { releasedAt: new Date(Date.now() - 8 * day) } });
+      await products.prisma.stockReservation.update({ where: { id: 'purge-young-tombstone' }, data: { releasedAt: new Date(Date.now() - 6 * day) } });
+      await products.prisma.stockReservation.update({ where: { id: 'purge-old-held' }, data: { createdAt: new Date(Date.now() - 8 * day) } });
+
+      expect(await products.purgeReleased(new Date(Date.now() - 7 * day), 1)).toBeGreaterThanOrEqual(2); // batches of one: the loop goes on
+      expect(await released('purge-old-tombstone')).toBeNull();
+      expect(await released('purge-old-released')).toBeNull();
+      expect(await products.prisma.stockReservationItem.count({ where: { reservationId: 'purge-old-released' } })).toBe(0);
+      expect((await released('purge-young-tombstone'))?.status).toBe('RELEASED');
+      expect((await released('purge-old-held'))?.status).toBe('RESERVED');
+      expect(await stockOf(item)).toBe(8);
+      // The young tombstone still refuses a late reservation of its id.
+      await expect(products.reserve('purge-young-tombstone', 'orders', [{ productId: item, quantity: 1 }])).rejects.toMatchObject({ reason: 'RELEASED' });
+    } finally {
+      await products.prisma.$disconnect();
+    }
+  });
 });

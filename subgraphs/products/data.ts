@@ -180,6 +180,19 @@ export class ProductsStore {
     }
   }
 
+  /**
+   * Deletes RELEASED reservations (tombstones, and released reservations' history) released
+   * before `cutoff`, a batch at a time so no statement holds many locks. Returns how many.
+   */
+  async purgeReleased(cutoff: Date, batch = 1_000): Promise<number> {
+    const old = { status: 'RELEASED', releasedAt: { lt: cutoff } } as const;
+    let purged = 0;
+    for (;;) {
+      const rows = await this.prisma.stockReservation.findMany({ where: old, select: { id: true }, take: batch });
+      if (rows.length > 0) purged += (await this.prisma.stockReservation.deleteMany({ where: { ...old, id: { in: rows.map((row) => row.id) } } })).count;
+      if (rows.length < batch) return purged;
+    }
+  }
 }
 
 const notHolder = (id: string) => new ReservationRefused('NOT_HOLDER', `Reservation ${id} is held by another service; only its holder may reserve or release it.`);

@@ -8,6 +8,7 @@ import { createContextFactory, type ProductsContext } from './context';
 import { ProductsStore } from './data';
 import { reservationRoutes } from './internal-api';
 import { resolvers } from './resolvers';
+import { startPurgeLoop } from './purge';
 import { seedDemoProducts } from './seed';
 
 /** Opens the products database (migrating it) and describes the service. */
@@ -15,7 +16,12 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
   const log = createLogger('products');
   const database = await openServiceDatabase(config, log);
   const store = new ProductsStore(database);
-  const close = closeStore(store.prisma, database);
+  const closeDatabase = closeStore(store.prisma, database);
+  const purge = startPurgeLoop(store, config.releasedRetentionMs, log);
+  const close = async () => {
+    await purge.stop();
+    await closeDatabase();
+  };
   try {
     if (config.seedDemoData) await seedDemoProducts(store, log);
   } catch (error) {
