@@ -66,6 +66,23 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
     expect(await stockOf(pen)).toBe(2);
   });
 
+  test('a repeated idempotencyKey with other items or quantities is IDEMPOTENCY_KEY_REUSED; the same lines in another order are the same request', async () => {
+    const ink = await createProduct('INK', 100, 10);
+    const nib = await createProduct('NIB', 50, 10);
+    const cart = [{ productId: ink, quantity: 2 }, { productId: nib, quantity: 1 }];
+    const first = await graph.orders.query(PLACE, { input: { items: cart, idempotencyKey: 'cart-7' } }, buyer.token);
+    expect(first.data!.placeOrder.status).toBe('CONFIRMED');
+    const reordered = await graph.orders.query(PLACE, { input: { items: [...cart].reverse(), idempotencyKey: 'cart-7' } }, buyer.token);
+    expect(reordered.data!.placeOrder.id).toBe(first.data!.placeOrder.id);
+    for (const items of [[{ productId: ink, quantity: 3 }, { productId: nib, quantity: 1 }], [{ productId: ink, quantity: 2 }]]) {
+      const reused = await graph.orders.query(PLACE, { input: { items, idempotencyKey: 'cart-7' } }, buyer.token);
+      expect(reused.errors![0]!.extensions!.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(reused.errors![0]!.message).toMatch(/use a new key/);
+    }
+    expect(await stockOf(ink)).toBe(8);
+    expect(await stockOf(nib)).toBe(9);
+  });
+
   test('cancelOrder releases the stock once; repeating it changes nothing', async () => {
     const cap = await createProduct('CAP', 900, 4);
     const placed = await graph.orders.query(PLACE, { input: { items: [{ productId: cap, quantity: 3 }] } }, buyer.token);

@@ -3,6 +3,7 @@ import { loadSigningKey } from '../lib/auth/keys';
 import { clientError, ErrorCode } from '../lib/graphql/errors';
 import { createLogger } from '../lib/log';
 import { OrdersStore } from '../subgraphs/orders/data';
+import { requestHash } from '../subgraphs/orders/request-hash';
 import { reservationRoutes, RESERVATIONS_PATH } from '../subgraphs/products/internal-api';
 import { ProductsStore, ReservationRefused } from '../subgraphs/products/data';
 import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
@@ -81,7 +82,7 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
   test('an order left PENDING by a crash after reserving: retrying with the same key finishes it without reserving again', async () => {
     const item = await createProduct('CRASH', 100, 10);
     const input = { items: [{ productId: item, quantity: 3 }], idempotencyKey: 'crash-1' };
-    const orphan = await store.createPending(buyer.id, 'crash-1');
+    const orphan = await store.createPending(buyer.id, 'crash-1', requestHash(input.items));
     await products.reserve(orphan.id, input.items); // ...and then the orders process died
     expect(await stockOf(item)).toBe(7);
     const resumed = await placeOrder(deps(network({})), viewer(), input);
@@ -121,7 +122,7 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
   test('cancelling an order while it is still PENDING releases it for good', async () => {
     const item = await createProduct('CANCELPENDING', 100, 5);
     const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'cancel-pending' };
-    const pending = await store.createPending(buyer.id, 'cancel-pending'); // its placement is still in flight
+    const pending = await store.createPending(buyer.id, 'cancel-pending', requestHash(input.items)); // its placement is still in flight
     const cancelled = await graph.orders.query('mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: pending.id }, buyer.token);
     expect(cancelled.data!.cancelOrder.status).toBe('CANCELLED');
     // The in-flight reservation lands after the cancel: refused, no stock taken.
@@ -144,6 +145,8 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     };
     const a = placeOrder(deps(slowWithdrawal), viewer(), { items: [{ productId: item, quantity: 9 }], idempotencyKey: 'refused-race' }).catch((error) => error);
     await wasRefused;
+    // A refused order is FAILED before it is withdrawn, which frees its key for another request.
+    while ((await store.findByIdempotencyKey(buyer.id, 'refused-race'))?.status !== 'FAILED') await new Promise((resolve) => setTimeout(resolve, 5));
     const b = await placeOrder(deps(network({})), viewer(), { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'refused-race' });
     letRelease();
     expect((await a).extensions.code).toBe('INSUFFICIENT_STOCK');
@@ -205,6 +208,21 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
       for (const result of results) expect(result.data?.placeOrder).toEqual({ id: results[0]!.data!.placeOrder.id, status: 'CONFIRMED' });
       expect(await stockOf(last)).toBe(0);
     }
+  });
+
+  test('a repeat of a PENDING order\'s key with other lines is IDEMPOTENCY_KEY_REUSED: the order is not finished with them', async () => {
+    const item = await createProduct('REUSE-PENDING', 100, 10);
+    const first = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'reuse-pending' };
+    const pending = await store.createPending(buyer.id, 'reuse-pending', requestHash(first.items)); // its placement is in flight
+    await expect(placeOrder(deps(network({})), viewer(), { ...first, items: [{ productId: item, quantity: 5 }] })).rejects.toMatchObject({
+      extensions: { code: 'IDEMPOTENCY_KEY_REUSED', orderId: pending.id },
+      message: expect.stringMatching(/use a new key/),
+    });
+    expect((await store.findByIds([pending.id]))[0]?.status).toBe('PENDING');
+    expect(await stockOf(item)).toBe(10);
+    // The request it was made for still finishes it.
+    expect(await placeOrder(deps(network({})), viewer(), first)).toMatchObject({ id: pending.id, status: 'CONFIRMED', totalCents: 100 });
+    expect(await stockOf(item)).toBe(9);
   });
 
   test('only a reservation\'s holder may release it (or reserve its id): another service is refused and nothing changes', async () => {

@@ -14,6 +14,7 @@ export const ErrorCode = {
   ORDER_NOT_CANCELLABLE: 'ORDER_NOT_CANCELLABLE',
   SKU_TAKEN: 'SKU_TAKEN',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   /** An operation over one of the size limits (depth, aliases, cost...); see lib/graphql/limits.ts. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** Too many attempts; `extensions.retryAfterSeconds` says when to try again. */

@@ -47,7 +47,8 @@ export class OrdersStore {
     const afterClause = after ? Prisma.sql`AND (created_at, id) < (${new Date(after[0])}::timestamptz, ${after[1]})` : Prisma.empty;
     const rows = await this.prisma.$queryRaw<Order[]>`
       SELECT id, buyer_id AS "buyerId", status, total_cents AS "totalCents", currency,
-             idempotency_key AS "idempotencyKey", created_at AS "createdAt", updated_at AS "updatedAt"
+             idempotency_key AS "idempotencyKey", request_hash AS "requestHash", stock_released_at AS "stockReleasedAt",
+             created_at AS "createdAt", updated_at AS "updatedAt"
       FROM (
         SELECT *, row_number() OVER (PARTITION BY buyer_id ORDER BY created_at DESC, id DESC) AS rank
         FROM orders WHERE buyer_id = ANY(${[...buyerIds]}::text[]) ${afterClause}
@@ -58,8 +59,8 @@ export class OrdersStore {
   }
 
   /** Records the intent before any stock is touched, so a crash leaves a trace to recover from. */
-  createPending(buyerId: string, idempotencyKey: string | null): Promise<Order> {
-    return this.prisma.order.create({ data: { buyerId, idempotencyKey, status: 'PENDING' } });
+  createPending(buyerId: string, idempotencyKey: string | null, requestHash: string | null = null): Promise<Order> {
+    return this.prisma.order.create({ data: { buyerId, idempotencyKey, requestHash, status: 'PENDING' } });
   }
 
   /**

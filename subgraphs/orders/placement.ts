@@ -5,6 +5,7 @@ import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/er
 import type { Logger } from '../../lib/log';
 import type { Order, OrdersStore } from './data';
 import { ReservationReleased, type StockApi } from './products-client';
+import { requestHash } from './request-hash';
 
 export interface PlaceOrderInput {
   items: { productId: string; quantity: number }[];
@@ -53,14 +54,24 @@ export function validatePlaceOrder(input: PlaceOrderInput): void {
  * With an idempotencyKey, a repeat returns the order once it is CONFIRMED (or CANCELLED); a
  * repeat that finds it still PENDING (placed concurrently, or interrupted by an outage) finishes
  * placing it, which is safe because reserving and confirming are both idempotent; a repeat that
- * finds it FAILED makes sure its stock is back and places it afresh.
+ * finds it FAILED makes sure its stock is back and places it afresh. A key names one request: a
+ * repeat with other lines is refused (IDEMPOTENCY_KEY_REUSED) unless the order it names FAILED or
+ * was refused, which ordered nothing and so frees the key.
  */
 export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: PlaceOrderInput): Promise<Order> {
   validatePlaceOrder(input);
   const key = input.idempotencyKey ?? null;
+  const hash = key ? requestHash(input.items) : null;
   // Each pass either answers or saw a concurrent request change the order; three is plenty.
   for (let pass = 0; pass < 3; pass++) {
     const existing = key ? await deps.store.findByIdempotencyKey(viewer.id, key) : null;
+    if (existing && existing.status !== 'FAILED' && existing.requestHash !== null && existing.requestHash !== hash) {
+      throw clientError(
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        `idempotencyKey "${key}" was already used for an order with other items; use a new key for a new order.`,
+        { orderId: existing.id },
+      );
+    }
     if (existing?.status === 'CONFIRMED' || existing?.status === 'CANCELLED') return existing;
     if (existing?.status === 'FAILED') {
       await releaseStock(deps, existing.id); // in case its compensation could not reach products
@@ -69,7 +80,7 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
     let order = existing?.status === 'PENDING' ? existing : null;
     if (!order) {
       try {
-        order = await deps.store.createPending(viewer.id, key);
+        order = await deps.store.createPending(viewer.id, key, hash);
       } catch (error) {
         if (key && isUniqueViolation(error)) continue; // a concurrent request took the key: look again
         throw error;
