@@ -2,6 +2,7 @@ import path from 'node:path';
 import { loadSigningKey } from '../lib/auth/keys';
 import { clientError, ErrorCode } from '../lib/graphql/errors';
 import { createLogger } from '../lib/log';
+import { loadOrdersConfig } from '../subgraphs/orders/config';
 import { OrdersStore } from '../subgraphs/orders/data';
 import { requestHash } from '../subgraphs/orders/request-hash';
 import { reservationRoutes, RESERVATIONS_PATH } from '../subgraphs/products/internal-api';
@@ -46,7 +47,7 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     graph = await startSupergraph(target);
     store = new OrdersStore(graph.orders.database);
     const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
-    products = new ProductsClient(new URL(new URL(graph.products.url).origin), key);
+    products = new ProductsClient(new URL(new URL(graph.products.url).origin), key, loadOrdersConfig({}).products);
     buyer = await graph.signUp('resilient@example.com');
   });
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError, loadServiceConfig, readInteger, subgraphUrl, type ServiceConfig } from '../../lib/config';
+import type { ProductsClientOptions } from './products-client';
 
 export interface OrdersConfig extends ServiceConfig {
   /** Base URL of the products service's internal stock API (`PRODUCTS_INTERNAL_URL`). @default origin of PRODUCTS_URL */
@@ -11,6 +12,8 @@ export interface OrdersConfig extends ServiceConfig {
   recoveryIntervalMs: number;
   /** How long an order may stay PENDING before recovery compensates it (`ORDERS_PENDING_TIMEOUT_MS`). @default 300000 */
   pendingTimeoutMs: number;
+  /** One call to products, and its retries; see products-client.ts. */
+  products: ProductsClientOptions;
 }
 
 export function loadOrdersConfig(env: Record<string, string | undefined> = process.env): OrdersConfig {
@@ -25,7 +28,31 @@ export function loadOrdersConfig(env: Record<string, string | undefined> = proce
     servicePrivateKey: env.SERVICE_PRIVATE_KEY,
     serviceKeyFile: path.join(base.dataDir, 'service-signing-key.pem'),
     recoveryIntervalMs: readInteger(env, 'ORDERS_RECOVERY_INTERVAL_MS', 30_000, 0, 86_400_000),
-    // Far beyond a placement's own deadlines (products answers within 20 s), so it never races one.
+    // Far beyond a placement's own budget (PRODUCTS_REQUEST_BUDGET_MS, at most 30 s), so it never races one.
     pendingTimeoutMs: readInteger(env, 'ORDERS_PENDING_TIMEOUT_MS', 300_000, 60_000, 86_400_000),
+    products: loadProductsCallOptions(env),
+  };
+}
+
+/**
+ * Deadlines for calls to products. Products bounds its own stock transactions by
+ * STOCK_TRANSACTION_DEADLINE_MS (default 1.5 s, products config), below the 2 s per call here, so it
+ * normally answers before we give up; a reservation that still commits after we gave up is met by
+ * our release (or its tombstone) and changes nothing. The request budget (4 s) stays under the
+ * router's SUBGRAPH_TIMEOUT_MS (5 s), so a client sees our SERVICE_UNAVAILABLE and its hint, not
+ * the router's timeout.
+ */
+function loadProductsCallOptions(env: Record<string, string | undefined>): ProductsClientOptions {
+  const attemptTimeoutMs = readInteger(env, 'PRODUCTS_CALL_TIMEOUT_MS', 2_000, 100, 60_000);
+  const requestBudgetMs = readInteger(env, 'PRODUCTS_REQUEST_BUDGET_MS', 4_000, 100, 30_000);
+  if (requestBudgetMs < attemptTimeoutMs) {
+    throw new ConfigError(`PRODUCTS_REQUEST_BUDGET_MS (${requestBudgetMs}) must be at least PRODUCTS_CALL_TIMEOUT_MS (${attemptTimeoutMs}).`);
+  }
+  return {
+    attemptTimeoutMs,
+    attempts: readInteger(env, 'PRODUCTS_CALL_ATTEMPTS', 3, 1, 10),
+    baseDelayMs: 100,
+    maxDelayMs: 1_000,
+    requestBudgetMs,
   };
 }

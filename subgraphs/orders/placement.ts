@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../lib/db/errors';
 import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
 import type { Order, OrdersStore } from './data';
-import { ReservationReleased, type StockApi } from './products-client';
+import { ReservationReleased, type CallOptions, type StockApi } from './products-client';
 import { requestHash } from './request-hash';
 
 export interface PlaceOrderInput {
@@ -57,9 +57,14 @@ export function validatePlaceOrder(input: PlaceOrderInput): void {
  * finds it FAILED makes sure its stock is back and places it afresh. A key names one request: a
  * repeat with other lines is refused (IDEMPOTENCY_KEY_REUSED) unless the order it names FAILED or
  * was refused, which ordered nothing and so frees the key.
+ *
+ * Every call to products made here shares one budget (PRODUCTS_REQUEST_BUDGET_MS), so a products
+ * outage costs the client seconds, not minutes; what does not fit (a compensating release) is left
+ * to the recovery pass or the next retry with the same key.
  */
 export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: PlaceOrderInput): Promise<Order> {
   validatePlaceOrder(input);
+  const call: CallOptions = { startedAt: Date.now() };
   const key = input.idempotencyKey ?? null;
   const hash = key ? requestHash(input.items) : null;
   // Each pass either answers or saw a concurrent request change the order; three is plenty.
@@ -74,7 +79,7 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
     }
     if (existing?.status === 'CONFIRMED' || existing?.status === 'CANCELLED') return existing;
     if (existing?.status === 'FAILED') {
-      await releaseStock(deps, existing.id); // in case its compensation could not reach products
+      await releaseStock(deps, existing.id, call); // in case its compensation could not reach products
       await deps.store.freeKey(existing.id);
     }
     let order = existing?.status === 'PENDING' ? existing : null;
@@ -86,37 +91,37 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
         throw error;
       }
     }
-    const placed = await complete(deps, order, input);
+    const placed = await complete(deps, order, input, call);
     if (placed) return placed;
   }
   throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'This order is being changed by another request; try again in a moment.');
 }
 
 /** Reserves and confirms a PENDING order; null when another request settled it FAILED first (place it again). */
-async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInput): Promise<Order | null> {
+async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInput, call: CallOptions): Promise<Order | null> {
   let reserved;
   try {
-    reserved = await deps.products.reserve(order.id, input.items);
+    reserved = await deps.products.reserve(order.id, input.items, call);
   } catch (error) {
     const code = error instanceof GraphQLError ? error.extensions.code : undefined;
     if (code === ErrorCode.INSUFFICIENT_STOCK || code === ErrorCode.NOT_FOUND) {
-      await forget(deps, order.id);
+      await forget(deps, order.id, call);
       throw error;
     }
     if (error instanceof ReservationReleased) return settled(deps, order.id);
-    await compensate(deps, order.id, error);
+    await compensate(deps, order.id, error, call);
     throw error;
   }
   const totalCents = reserved.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
   if (totalCents > MAX_TOTAL_CENTS) {
-    await compensate(deps, order.id, new Error('order total over the Int limit'));
+    await compensate(deps, order.id, new Error('order total over the Int limit'), call);
     throw badInput(`The order total would be ${totalCents} cents, over the maximum of ${MAX_TOTAL_CENTS}: split it into smaller orders.`, 'items');
   }
   let confirmed: Order | null;
   try {
     confirmed = await deps.store.confirm(order.id, reserved.map((line, position) => ({ ...line, position })), totalCents);
   } catch (error) {
-    await compensate(deps, order.id, error);
+    await compensate(deps, order.id, error, call);
     throw error;
   }
   return confirmed?.status === 'CONFIRMED' || confirmed?.status === 'CANCELLED' ? confirmed : null;
@@ -128,9 +133,9 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
  * late reservation lands for it), and then it is deleted. If the release fails it stays FAILED,
  * which the next retry with its key, or a cancel, heals.
  */
-async function forget(deps: PlacementDeps, orderId: string): Promise<void> {
+async function forget(deps: PlacementDeps, orderId: string, call: CallOptions): Promise<void> {
   try {
-    if (await failAndRelease(deps, orderId)) await deps.store.removeFailed(orderId);
+    if (await failAndRelease(deps, orderId, call)) await deps.store.removeFailed(orderId);
   } catch (error) {
     deps.log.error('could not withdraw a refused order; it stays FAILED until retried', { orderId, error });
   }
@@ -148,10 +153,10 @@ async function settled(deps: PlacementDeps, orderId: string): Promise<Order | nu
  * confirmed it meanwhile) gives its stock back. A release that fails is retried whenever the
  * FAILED order is met again (its idempotency key, a cancel, or the recovery pass).
  */
-async function compensate(deps: PlacementDeps, orderId: string, cause: unknown): Promise<void> {
+async function compensate(deps: PlacementDeps, orderId: string, cause: unknown, call: CallOptions): Promise<void> {
   deps.log.warn('order placement failed; compensating', { orderId, error: cause });
   try {
-    await failAndRelease(deps, orderId);
+    await failAndRelease(deps, orderId, call);
   } catch (error) {
     deps.log.error('compensation incomplete; the order may hold stock until it is retried or recovered', { orderId, error });
   }
@@ -166,7 +171,7 @@ export async function cancelOrder(deps: Pick<PlacementDeps, 'store' | 'products'
   const open = order.status === 'PENDING' || order.status === 'CONFIRMED';
   const current = open ? ((await deps.store.transition(order.id, ['PENDING', 'CONFIRMED'], 'CANCELLED')) ?? (await deps.store.findByIds([order.id]))[0]) : order;
   if (!current) throw notFound('Order', order.id);
-  await releaseStock(deps, order.id);
+  await releaseStock(deps, order.id, { startedAt: Date.now() });
   if (current.status === 'FAILED') {
     throw clientError(ErrorCode.ORDER_NOT_CANCELLABLE, `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`);
   }
@@ -177,15 +182,15 @@ export async function cancelOrder(deps: Pick<PlacementDeps, 'store' | 'products'
  * PENDING → FAILED, and only if this call made that change (no other request confirmed or settled
  * the order meanwhile) its stock back. True when it did both.
  */
-async function failAndRelease(deps: Pick<PlacementDeps, 'store' | 'products'>, orderId: string): Promise<boolean> {
+async function failAndRelease(deps: Pick<PlacementDeps, 'store' | 'products'>, orderId: string, call?: CallOptions): Promise<boolean> {
   if (!(await deps.store.transition(orderId, ['PENDING'], 'FAILED'))) return false;
-  await releaseStock(deps, orderId);
+  await releaseStock(deps, orderId, call);
   return true;
 }
 
 /** Gives an order's stock back and records that it is back (the recovery pass skips it then). */
-async function releaseStock(deps: Pick<PlacementDeps, 'store' | 'products'>, orderId: string): Promise<void> {
-  await deps.products.release(orderId);
+async function releaseStock(deps: Pick<PlacementDeps, 'store' | 'products'>, orderId: string, call?: CallOptions): Promise<void> {
+  await deps.products.release(orderId, call);
   await deps.store.markStockReleased(orderId);
 }
 

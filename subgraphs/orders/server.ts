@@ -17,7 +17,7 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
   const serviceKey = await loadSigningKey({ pem: config.servicePrivateKey, file: config.serviceKeyFile });
   const database = await openServiceDatabase(config, log);
   const store = new OrdersStore(database);
-  const products = new ProductsClient(config.productsInternalUrl, serviceKey);
+  const products = new ProductsClient(config.productsInternalUrl, serviceKey, config.products);
   const closeDatabase = closeStore(store.prisma, database);
   let recovery: NodeJS.Timeout | undefined;
   if (config.recoveryIntervalMs > 0) {

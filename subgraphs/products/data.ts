@@ -26,10 +26,13 @@ export class ReservationRefused extends Error {
 /** Stock is a GraphQL `Int` (an int4 column); this cap leaves restocking far from overflow. */
 export const MAX_STOCK = 1_000_000_000;
 
-// Concurrent orders queue for the one PGlite connection or a pool slot: wait for it, don't fail.
-// Both stay well under the orders service's request timeout (products-client.ts), so a reservation
-// never commits after its caller gave up (and a release tombstone makes that harmless anyway).
-const TRANSACTION_OPTIONS = { maxWait: 5_000, timeout: 10_000 } as const;
+/**
+ * How long a stock transaction may take, waiting for a connection included
+ * (`STOCK_TRANSACTION_DEADLINE_MS`). It must stay below the orders service's deadline per call
+ * (PRODUCTS_CALL_TIMEOUT_MS, 2 s), so products answers before orders gives up (and should a
+ * reservation still commit after that, orders' release or its tombstone makes it harmless).
+ */
+export const DEFAULT_TRANSACTION_DEADLINE_MS = 1_500;
 const byProductId = (a: { productId: string }, b: { productId: string }) => (a.productId < b.productId ? -1 : 1);
 
 /**
@@ -42,9 +45,13 @@ const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
 /** The products service's data access; the only code that touches its database. */
 export class ProductsStore {
   readonly prisma: PrismaClient;
+  /** Concurrent orders queue for the one PGlite connection or a pool slot: most of the deadline is for that wait. */
+  private readonly transactionOptions: { maxWait: number; timeout: number };
 
-  constructor(database: Database) {
+  constructor(database: Database, transactionDeadlineMs = DEFAULT_TRANSACTION_DEADLINE_MS) {
     this.prisma = new PrismaClient({ adapter: database.adapter });
+    const maxWait = Math.round((transactionDeadlineMs * 2) / 3);
+    this.transactionOptions = { maxWait, timeout: transactionDeadlineMs - maxWait };
   }
 
   async findByIds(ids: readonly string[]): Promise<(Product | null)[]> {
@@ -131,7 +138,7 @@ export class ProductsStore {
           })),
         });
         return tx.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
-      }, TRANSACTION_OPTIONS);
+      }, this.transactionOptions);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       // A concurrent call with the same id, or a release, wrote the row first: answer as it stands.
@@ -171,7 +178,7 @@ export class ProductsStore {
           }
         }
         return reservation;
-      }, TRANSACTION_OPTIONS);
+      }, this.transactionOptions);
     try {
       return await attempt();
     } catch (error) {

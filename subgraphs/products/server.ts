@@ -15,7 +15,7 @@ import { seedDemoProducts } from './seed';
 export async function buildProductsService(config: ProductsConfig): Promise<ServiceDefinition<ProductsContext> & { database: Database }> {
   const log = createLogger('products');
   const database = await openServiceDatabase(config, log);
-  const store = new ProductsStore(database);
+  const store = new ProductsStore(database, config.transactionDeadlineMs);
   const closeDatabase = closeStore(store.prisma, database);
   const purge = startPurgeLoop(store, config.releasedRetentionMs, log);
   const close = async () => {

@@ -1,0 +1,145 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { loadSigningKey } from '../lib/auth/keys';
+import type { Logger } from '../lib/log';
+import { loadOrdersConfig } from '../subgraphs/orders/config';
+import { OrdersStore } from '../subgraphs/orders/data';
+import { placeOrder, type PlacementDeps } from '../subgraphs/orders/placement';
+import { ProductsClient, type ProductsClientOptions } from '../subgraphs/orders/products-client';
+import { freePort, startSupergraph, type Supergraph } from './support/harness';
+import { TARGETS } from './support/databases';
+
+type Mode = 'pass' | 'hang' | 'refuse' | 'error500' | 'error400';
+
+/**
+ * Between orders and products: passes requests on, or fails them on cue (accepts and never answers,
+ * drops the connection, answers 500 or 400), counting the requests per path.
+ */
+async function startProxy() {
+  let target = '';
+  let mode: Mode = 'pass';
+  const counts = new Map<string, number>();
+  const hanging = new Set<http.ServerResponse>();
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', async () => {
+      counts.set(request.url!, (counts.get(request.url!) ?? 0) + 1);
+      if (mode === 'hang') return void hanging.add(response);
+      if (mode === 'refuse') return void request.socket.destroy();
+      if (mode === 'error500' || mode === 'error400') {
+        return void response.writeHead(mode === 'error500' ? 500 : 400, { 'content-type': 'application/json' }).end('{"error":{"code":"X","message":"fault"}}');
+      }
+      const answer = await fetch(new URL(request.url!, target), { method: 'POST', headers: { 'content-type': 'application/json', authorization: request.headers.authorization ?? '' }, body: Buffer.concat(chunks) });
+      response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    forwardTo: (url: string) => (target = url),
+    set: (next: Mode) => ((mode = next), counts.clear()),
+    count: (suffix = '') => [...counts].filter(([url]) => url.endsWith(suffix)).reduce((sum, [, n]) => sum + n, 0),
+    close: () => {
+      for (const response of hanging) response.destroy();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const RESERVE = '/internal/stock-reservations';
+const RELEASE = '/internal/stock-reservations/release';
+const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
+// Short deadlines so a "down" products costs this suite well under a second per call.
+const FAST: ProductsClientOptions = { attempts: 3, attemptTimeoutMs: 200, baseDelayMs: 10, maxDelayMs: 50, requestBudgetMs: 3_000 };
+
+describe.each(TARGETS)('orders → products with products down, on %s', (target) => {
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let graph: Supergraph;
+  let store: OrdersStore;
+  let client: ProductsClient;
+  let buyer: { id: string; token: string };
+  const log: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+  const deps = (): PlacementDeps => ({ store, products: client, log });
+
+  beforeAll(async () => {
+    proxy = await startProxy();
+    graph = await startSupergraph(target, {
+      PRODUCTS_INTERNAL_URL: proxy.url,
+      PRODUCTS_CALL_TIMEOUT_MS: String(FAST.attemptTimeoutMs),
+      PRODUCTS_REQUEST_BUDGET_MS: String(FAST.requestBudgetMs),
+    });
+    proxy.forwardTo(new URL(graph.products.url).origin);
+    store = new OrdersStore(graph.orders.database);
+    const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
+    client = new ProductsClient(new URL(proxy.url), key, FAST);
+    buyer = await graph.signUp('outage@example.com');
+  });
+  afterEach(() => proxy.set('pass'));
+  afterAll(async () => {
+    await store?.prisma.$disconnect();
+    await graph?.stop();
+    await proxy?.close();
+  });
+
+  test('products accepts and never answers: placeOrder is SERVICE_UNAVAILABLE with the retry hint after 3 reserve attempts; the order is FAILED, holding nothing', async () => {
+    const item = await graph.createProduct('HANG', 100, 10);
+    proxy.set('hang');
+    const input = { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'hang-1' };
+    const result = await graph.orders.query(PLACE, { input }, buyer.token);
+    expect(result.errors![0]!.extensions!.code).toBe('SERVICE_UNAVAILABLE');
+    expect(result.errors![0]!.message).toMatch(/try again .*same idempotencyKey/);
+    expect(proxy.count(RESERVE)).toBe(3);
+    expect(proxy.count(RELEASE)).toBeLessThanOrEqual(3);
+    const order = await store.findByIdempotencyKey(buyer.id, 'hang-1');
+    expect(order).toMatchObject({ status: 'FAILED', stockReleasedAt: null });
+    expect(await store.itemsOf([order!.id])).toEqual([[]]);
+    expect(await graph.stockOf(item)).toBe(10);
+
+    // Products is back: the same key gives the FAILED order's reservation id back and places the order once.
+    proxy.set('pass');
+    const retried = await graph.orders.query(PLACE, { input }, buyer.token);
+    expect(retried.data!.placeOrder.status).toBe('CONFIRMED');
+    expect(await graph.stockOf(item)).toBe(8);
+  });
+
+  test('a refused connection and a 500 are retried 3 times; a 4xx is an answer, tried once', async () => {
+    const item = await graph.createProduct('FAULTS', 100, 10);
+    for (const [mode, attempts] of [['refuse', 3], ['error500', 3], ['error400', 1]] as const) {
+      proxy.set(mode);
+      const failure = await placeOrder(deps(), { id: buyer.id, role: 'CUSTOMER' }, { items: [{ productId: item, quantity: 1 }] }).catch((error: unknown) => error);
+      expect(proxy.count(RESERVE)).toBe(attempts);
+      if (mode === 'error400') expect(failure).toMatchObject({ message: expect.stringMatching(/answered 400/) });
+      else expect(failure).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    }
+    proxy.set('pass');
+    expect(await graph.stockOf(item)).toBe(10);
+  });
+
+  test('with the default deadlines (2 s a call, 4 s a request) a silent products gets 2 reserve attempts and no release: the budget, not the attempts, ends the request', async () => {
+    const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
+    const defaults = new ProductsClient(new URL(proxy.url), key, loadOrdersConfig({}).products);
+    const item = await graph.createProduct('DEFAULTS', 100, 3);
+    proxy.set('hang');
+    const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'defaults-1' };
+    await expect(placeOrder({ store, products: defaults, log }, { id: buyer.id, role: 'CUSTOMER' }, input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(proxy.count(RESERVE)).toBe(2);
+    expect(proxy.count(RELEASE)).toBe(0); // left to the recovery pass, or the retry with the same key
+    expect(await store.findByIdempotencyKey(buyer.id, 'defaults-1')).toMatchObject({ status: 'FAILED', stockReleasedAt: null });
+  });
+
+  test('a stopped port (nothing listening): SERVICE_UNAVAILABLE, the order FAILED', async () => {
+    const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
+    const nowhere = new ProductsClient(new URL(`http://127.0.0.1:${await freePort()}`), key, FAST);
+    const item = await graph.createProduct('NOWHERE', 100, 3);
+    const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'nowhere-1' };
+    await expect(placeOrder({ store, products: nowhere, log }, { id: buyer.id, role: 'CUSTOMER' }, input)).rejects.toMatchObject({
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+      message: expect.stringMatching(/same idempotencyKey/),
+    });
+    expect((await store.findByIdempotencyKey(buyer.id, 'nowhere-1'))?.status).toBe('FAILED');
+    expect(await graph.stockOf(item)).toBe(3);
+  });
+});
