@@ -5,7 +5,7 @@ import { loadSigningKey } from '../lib/auth/keys';
 import type { Logger } from '../lib/log';
 import { loadOrdersConfig } from '../subgraphs/orders/config';
 import { OrdersStore } from '../subgraphs/orders/data';
-import { placeOrder, type PlacementDeps } from '../subgraphs/orders/placement';
+import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
 import { ProductsClient, type ProductsClientOptions } from '../subgraphs/orders/products-client';
 import { freePort, startSupergraph, type Supergraph } from './support/harness';
 import { TARGETS } from './support/databases';
@@ -61,7 +61,8 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
   let store: OrdersStore;
   let client: ProductsClient;
   let buyer: { id: string; token: string };
-  const log: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+  const warnings: string[] = [];
+  const log: Logger = { info: () => {}, warn: (message) => warnings.push(message), error: () => {} };
   const deps = (): PlacementDeps => ({ store, products: client, log });
 
   beforeAll(async () => {
@@ -116,6 +117,32 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
     }
     proxy.set('pass');
     expect(await graph.stockOf(item)).toBe(10);
+  });
+
+  test('N orders waiting for recovery while products is down: one WARN for the pass, one call tried (not N), and the next pass settles them all', async () => {
+    const item = await graph.createProduct('RECOVERY-OUTAGE', 100, 20);
+    // Orders whose compensation could not reach products: FAILED, still holding their stock.
+    const stuck = [];
+    for (let i = 0; i < 4; i++) {
+      const order = await store.createPending(buyer.id, null);
+      await client.reserve(order.id, [{ productId: item, quantity: 1 }]);
+      await store.transition(order.id, ['PENDING'], 'FAILED');
+      stuck.push(order.id);
+    }
+    expect(await graph.stockOf(item)).toBe(16);
+    proxy.set('refuse');
+    warnings.length = 0;
+    const down = await recoverOrders(deps(), { stuckAfterMs: 300_000 });
+    expect(down).toMatchObject({ unreachable: true, failed: 1, released: 0 });
+    expect(warnings).toEqual(['recovery pass stopped: the products service is unreachable; backing off']);
+    expect(proxy.count(RELEASE)).toBe(FAST.attempts);
+
+    proxy.set('pass');
+    const up = await recoverOrders(deps(), { stuckAfterMs: 300_000 });
+    expect(up).toMatchObject({ unreachable: false, failed: 0 });
+    expect(up.released).toBeGreaterThanOrEqual(4);
+    expect(await graph.stockOf(item)).toBe(20);
+    for (const [order] of await Promise.all(stuck.map((id) => store.findByIds([id])))) expect(order!.stockReleasedAt).toEqual(expect.any(Date));
   });
 
   test('with the default deadlines (2 s a call, 4 s a request) a silent products gets 2 reserve attempts and no release: the budget, not the attempts, ends the request', async () => {

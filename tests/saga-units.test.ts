@@ -1,6 +1,9 @@
+import { recoveryDelay, startRecoveryLoop } from '../subgraphs/orders/recovery';
 import { requestHash } from '../subgraphs/orders/request-hash';
 import { TransientError, withRetries, type RetryPolicy } from '../subgraphs/orders/retry';
+import type { Logger } from '../lib/log';
 
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const policy = (overrides: Partial<RetryPolicy> = {}): RetryPolicy => ({ attempts: 3, attemptTimeoutMs: 1_000, baseDelayMs: 1, maxDelayMs: 5, ...overrides });
 
 describe('withRetries', () => {
@@ -51,6 +54,51 @@ describe('withRetries', () => {
       spy.mockRestore();
     }
     expect(waits.filter((ms) => ms !== 1_000)).toEqual([50, 100, 150, 150]); // half of 100, 200, 300 (capped), 300
+  });
+});
+
+describe('the recovery loop', () => {
+  test('the wait doubles for each pass in a row that could not finish, up to 8 intervals', () => {
+    expect([0, 1, 2, 3, 4, 10].map((failed) => recoveryDelay(1_000, failed))).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+  });
+
+  test('a second pass cannot start while one runs; an unreachable pass backs the loop off, a good one resets it', async () => {
+    let passes = 0;
+    let finish!: (result: { unreachable: boolean }) => void;
+    const loop = startRecoveryLoop(
+      () => (passes++, new Promise<{ unreachable: boolean }>((resolve) => (finish = resolve))),
+      { intervalMs: 3_600_000, log: quiet },
+    );
+    try {
+      const first = loop.runNow();
+      const second = loop.runNow();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(passes).toBe(1);
+      finish({ unreachable: true });
+      await Promise.all([first, second]);
+      expect(loop.nextDelayMs()).toBe(7_200_000);
+      const third = loop.runNow();
+      expect(passes).toBe(2);
+      finish({ unreachable: false });
+      await third;
+      expect(loop.nextDelayMs()).toBe(3_600_000);
+    } finally {
+      await loop.stop();
+    }
+  });
+
+  test('a pass that throws is logged once and backs off; stop() waits for a running pass', async () => {
+    const errors: string[] = [];
+    const loop = startRecoveryLoop(() => Promise.reject(new Error('database down')), { intervalMs: 1_000, log: { ...quiet, error: (message) => errors.push(message) } });
+    await loop.runNow();
+    expect(errors).toHaveLength(1);
+    expect(loop.nextDelayMs()).toBe(2_000);
+    let finished = false;
+    const slow = startRecoveryLoop(() => new Promise((resolve) => setTimeout(() => ((finished = true), resolve({ unreachable: false })), 20)), { intervalMs: 1_000, log: quiet });
+    void slow.runNow();
+    await slow.stop();
+    expect(finished).toBe(true);
+    await loop.stop();
   });
 });
 

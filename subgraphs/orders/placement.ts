@@ -194,18 +194,25 @@ async function releaseStock(deps: Pick<PlacementDeps, 'store' | 'products'>, ord
   await deps.store.markStockReleased(orderId);
 }
 
+export interface RecoveryResult {
+  compensated: number;
+  released: number;
+  failed: number;
+  /** Products could not be reached, so the pass stopped early; the loop backs off. */
+  unreachable: boolean;
+}
+
 /**
  * The recovery pass, run periodically by the orders service: an order still PENDING long after any
  * placement would have finished (its process crashed, no one retried) is compensated; a FAILED or
  * CANCELLED order whose release never got through is released. Both are idempotent, so concurrent
- * passes (several replicas) are safe. Returns what it did.
+ * passes (several replicas) are safe. When products cannot be reached the pass stops at once
+ * (the other orders would only wait for the same timeouts) and logs one WARN for the whole pass.
  */
-export async function recoverOrders(
-  deps: PlacementDeps,
-  options: { stuckAfterMs: number; batch?: number },
-): Promise<{ compensated: number; released: number; failed: number }> {
-  const result = { compensated: 0, released: 0, failed: 0 };
+export async function recoverOrders(deps: PlacementDeps, options: { stuckAfterMs: number; batch?: number }): Promise<RecoveryResult> {
+  const result: RecoveryResult = { compensated: 0, released: 0, failed: 0, unreachable: false };
   const orders = await deps.store.needingRecovery(new Date(Date.now() - options.stuckAfterMs), options.batch ?? 100);
+  let firstError: unknown;
   for (const order of orders) {
     try {
       if (order.status === 'PENDING') {
@@ -216,9 +223,19 @@ export async function recoverOrders(
       }
     } catch (error) {
       result.failed++;
-      deps.log.warn('recovery could not settle an order; the next pass retries', { orderId: order.id, error });
+      firstError ??= error;
+      if (error instanceof GraphQLError && error.extensions.code === ErrorCode.SERVICE_UNAVAILABLE) {
+        result.unreachable = true;
+        break;
+      }
     }
   }
-  if (orders.length > 0) deps.log.info('recovery pass', result);
+  if (result.unreachable) {
+    deps.log.warn('recovery pass stopped: the products service is unreachable; backing off', { ...result, waiting: orders.length - result.compensated - result.released, error: firstError });
+  } else if (result.failed > 0) {
+    deps.log.warn('recovery pass could not settle some orders; the next pass retries', { ...result, error: firstError });
+  } else if (orders.length > 0) {
+    deps.log.info('recovery pass', { ...result });
+  }
   return result;
 }

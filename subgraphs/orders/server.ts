@@ -9,6 +9,7 @@ import { createContextFactory, type OrdersContext } from './context';
 import { OrdersStore } from './data';
 import { ProductsClient } from './products-client';
 import { recoverOrders } from './placement';
+import { startRecoveryLoop, type RecoveryLoop } from './recovery';
 import { resolvers } from './resolvers';
 
 /** Opens the orders database (migrating it), loads the service key and describes the service. */
@@ -19,10 +20,10 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
   const store = new OrdersStore(database);
   const products = new ProductsClient(config.productsInternalUrl, serviceKey, config.products);
   const closeDatabase = closeStore(store.prisma, database);
-  let recovery: NodeJS.Timeout | undefined;
+  let recovery: RecoveryLoop | undefined;
   if (config.recoveryIntervalMs > 0) {
-    const pass = () => recoverOrders({ store, products, log }, { stuckAfterMs: config.pendingTimeoutMs }).catch((error: unknown) => log.error('recovery pass failed', { error }));
-    recovery = setInterval(pass, config.recoveryIntervalMs).unref();
+    const pass = () => recoverOrders({ store, products, log }, { stuckAfterMs: config.pendingTimeoutMs });
+    recovery = startRecoveryLoop(pass, { intervalMs: config.recoveryIntervalMs, log });
   }
   return {
     name: 'orders',
@@ -42,7 +43,7 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
     // Products checks our service tokens against this key set.
     routes: [jwksRoute(serviceKey)],
     close: async () => {
-      clearInterval(recovery);
+      await recovery?.stop();
       await closeDatabase();
     },
   };
