@@ -1,15 +1,19 @@
 import type { BaseContext } from '@apollo/server';
 import { startService, type ServiceDefinition } from './server';
+import { handleTerminationSignals, loadShutdownGraceMs } from './shutdown';
 
 /**
  * The body of every entry file: build the service, listen on its port, and on any failure to
- * start print why and exit non-zero. Apollo Server stops it cleanly on SIGINT/SIGTERM.
+ * start print why and exit non-zero. SIGTERM/SIGINT drain it and exit 0 (lib/shutdown.ts).
  */
 export function runService<TContext extends BaseContext>(build: () => Promise<{ definition: ServiceDefinition<TContext>; port: number }>): void {
-  build()
-    .then(async ({ definition, port }) => {
+  Promise.resolve()
+    .then(async () => {
+      const signals = handleTerminationSignals(loadShutdownGraceMs());
+      const { definition, port } = await build();
       const running = await startService(definition, { port });
       definition.log.info(`${definition.name} ready`, { url: running.url });
+      signals.started(running, definition.log);
     })
     .catch((error: unknown) => {
       process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -2,10 +2,10 @@ import type http from 'node:http';
 import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloGateway } from '@apollo/gateway';
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { originAllowed, type EdgeConfig } from './edge-config';
 import { maskInternalErrors } from './graphql/errors';
@@ -13,6 +13,7 @@ import { inputHygienePlugin } from './graphql/input-hygiene';
 import { costLimitPlugin, limitErrorCode, limitValidationRules } from './graphql/limits';
 import type { Logger } from './log';
 import { NotReadyError } from './readiness';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown';
 
 /** What an HTTP route other than /graphql gets, and answers. */
 export interface RouteRequest {
@@ -52,7 +53,13 @@ export interface RunningService {
   port: number;
   /** GraphQL requests served so far; tests and benchmarks read it to count router fan-out. */
   stats: { graphqlRequests: number };
-  stop(): Promise<void>;
+  /**
+   * Drains, then closes: /health and /ready answer 503 at once, the port stops accepting
+   * connections, requests already received finish (each answered with `Connection: close`), and
+   * connections still open after `graceMs` are closed; then the definition's `close` runs. Safe
+   * to call again: every call resolves (or rejects) with the first.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -63,7 +70,8 @@ const CORS_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight
 /**
  * Serves a service over HTTP with Fastify: GraphQL at /graphql (Apollo Sandbox on a browser GET
  * outside production), GET /health (200 once started), GET /ready (the service's own check) and
- * its routes, behind CORS, security headers and a body limit.
+ * its routes, behind CORS, security headers and a body limit. Both probes answer 503 while the
+ * service starts and once it drains (`stop()`).
  */
 export async function startService<TContext extends BaseContext>(
   definition: ServiceDefinition<TContext>,
@@ -71,7 +79,11 @@ export async function startService<TContext extends BaseContext>(
 ): Promise<RunningService> {
   const { edge } = definition;
   // Fastify takes a hop count for trustProxy too; its type declaration leaves numbers out.
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, trustProxy: edge.trustProxy as boolean | string[] });
+  // return503OnClosing off: while draining, our /health and /ready say so themselves, and a
+  // request on a connection that was already open is still served (with `Connection: close`).
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, trustProxy: edge.trustProxy as boolean | string[], return503OnClosing: false });
+  let draining: Promise<void> | undefined;
+  const drain = (graceMs: number) => (draining ??= drainHttp(app, graceMs, definition.log));
   const isGateway = 'gateway' in definition.graph;
   const apollo = new ApolloServer<TContext>({
     ...definition.graph,
@@ -82,8 +94,11 @@ export async function startService<TContext extends BaseContext>(
     ...(edge.limits && { parseOptions: { maxTokens: edge.limits.tokens }, validationRules: limitValidationRules(edge.limits) }),
     logger: apolloLogger(definition.log),
     formatError: formatErrors(definition.log),
+    // lib/main.ts handles SIGTERM/SIGINT: Apollo's own handler re-raises the signal, so the
+    // process would die by signal instead of exiting 0, and it drains on a fixed 10 s.
+    stopOnTerminationSignals: false,
     plugins: [
-      fastifyApolloDrainPlugin(app),
+      { serverWillStart: async () => ({ drainServer: () => drain(DEFAULT_SHUTDOWN_GRACE_MS) }) },
       inputHygienePlugin(definition.log),
       ...(edge.limits ? [costLimitPlugin(edge.limits)] : []),
       ...(!isGateway && !definition.inlineTraces ? [ApolloServerPluginInlineTraceDisabled()] : []),
@@ -114,9 +129,19 @@ export async function startService<TContext extends BaseContext>(
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `No route ${request.url.split('?')[0]}: GraphQL is at /graphql` }));
 
-  app.get('/health', (_request, reply) => reply.code(graphql ? 200 : 503).send({ status: graphql ? 'ok' : 'starting', service: definition.name }));
+  // Once draining, every answer closes its connection, so callers reconnect to a live process.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) void reply.header('connection', 'close');
+    return payload;
+  });
+  const unavailable = () => (draining ? 'draining' : graphql ? undefined : 'starting');
+  app.get('/health', (_request, reply) => {
+    const status = unavailable();
+    return reply.code(status ? 503 : 200).send({ status: status ?? 'ok', service: definition.name });
+  });
   app.get('/ready', async (_request, reply) => {
-    if (!graphql) return reply.code(503).send({ status: 'starting', service: definition.name });
+    const status = unavailable();
+    if (status) return reply.code(503).send({ status, service: definition.name });
     try {
       await definition.checkReady?.();
       return reply.send({ status: 'ready', service: definition.name });
@@ -164,8 +189,25 @@ export async function startService<TContext extends BaseContext>(
     url: `http://localhost:${port.port}/graphql`,
     port: port.port,
     stats,
-    stop: () => apollo.stop(),
+    // drain() first, in this tick: the port is closed before the caller logs that it drains.
+    stop: (stopOptions) => {
+      const drained = drain(stopOptions?.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      return apollo.stop().then(() => drained);
+    },
   };
+}
+
+/**
+ * Stops taking connections now (Fastify would on its next tick), closes idle keep-alive ones,
+ * waits for requests in progress, and after `graceMs` closes whatever is still open.
+ */
+function drainHttp(app: FastifyInstance, graceMs: number, log: Logger): Promise<void> {
+  app.server.close();
+  const cut = setTimeout(() => {
+    log.warn('shutdown grace over: closing the connections still open', { graceMs });
+    app.server.closeAllConnections();
+  }, graceMs);
+  return app.close().finally(() => clearTimeout(cut));
 }
 
 /** Internal errors masked, then size refusals given back their own code. */
