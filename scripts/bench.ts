@@ -3,16 +3,19 @@
  *   startup [runs=3]                 cold and warm start to first answer, idle RSS per process
  *   entities [pglite|postgres] [runs=20]   SQL statements, fetches and latency for N = 1, 10, 100
  *   router [seconds=5] [rounds=3]    requests per second through the router, variants side by side
+ *   writes [writes=200] [rounds=3]   embedded-database commits with fsync on and off, side by side
  */
 import { benchEntities } from '../bench/entities';
 import { benchRouter } from '../bench/router';
 import { benchStartup } from '../bench/startup';
+import { benchWrites } from '../bench/writes';
 
 const [name, ...args] = process.argv.slice(2);
 const benches: Record<string, () => Promise<void>> = {
   startup: () => benchStartup(Number(args[0] ?? 3)),
   entities: () => benchEntities(args[0] === 'postgres' ? 'postgres' : 'pglite', Number(args[1] ?? 20)),
   router: () => benchRouter(Number(args[0] ?? 5), Number(args[1] ?? 3)),
+  writes: () => benchWrites(Number(args[0] ?? 200), Number(args[1] ?? 3)),
 };
 const bench = name ? benches[name] : undefined;
 if (!bench) {

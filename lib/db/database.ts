@@ -6,6 +6,7 @@ import { applyMigrations, pendingMigrations, pendingMigrationsOn } from '../../t
 import { PROJECT_ROOT } from '../paths';
 import { NotReadyError } from '../readiness';
 import { countStatements, StatementCounter } from './counting';
+import { embeddedDbSettings } from './embedded-settings';
 import { openPgliteDir } from './pglite';
 import { parseDatabaseUrl, type ServiceName } from './url';
 
@@ -25,11 +26,19 @@ export function migrationsDirOf(service: ServiceName): string {
   return path.join(PROJECT_ROOT, 'prisma', service, 'migrations');
 }
 
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connections to hold. @default 10 */
+  poolSize?: number;
+  /** Where EMBEDDED_DB_FSYNC is read. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
 /**
  * Opens the database at `url` for `service`: PostgreSQL through `pg`, or the embedded PGlite
  * database, locked so that no second process can open it.
  */
-export async function openDatabase(service: ServiceName, url: string, options: { poolSize: number } = { poolSize: 10 }): Promise<Database> {
+export async function openDatabase(service: ServiceName, url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const { poolSize = 10, env = process.env } = options;
   const target = parseDatabaseUrl(url);
   const statements = new StatementCounter();
   const migrations = {
@@ -39,11 +48,11 @@ export async function openDatabase(service: ServiceName, url: string, options: {
   let factory: SqlDriverAdapterFactory;
   let closeDriver: () => Promise<void>;
   if (target.kind === 'pglite') {
-    const opened = await openPgliteDir(target.dir, `${service} service`);
+    const opened = await openPgliteDir(target.dir, `${service} service`, embeddedDbSettings(env));
     factory = new PrismaPGlite(opened.pglite);
     closeDriver = opened.close;
   } else {
-    factory = new PrismaPg({ connectionString: target.url, max: options.poolSize });
+    factory = new PrismaPg({ connectionString: target.url, max: poolSize });
     closeDriver = async () => {};
   }
   const adapter = countStatements(factory, statements);

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { embeddedDbSettings, type EmbeddedDbSettings } from './embedded-settings';
+import { PrivateNodeFS } from './pglite-fs';
 
 /**
  * Creating a PGlite cluster (initdb) takes 2-5 s; loading a dump of a blank one takes ~0.5 s.
@@ -45,12 +47,28 @@ async function blankClusterDump(): Promise<Blob | undefined> {
  * process, 2,000 rows), and the dev-sized databases here fit in it. PostgreSQL in production is
  * configured on its server, not here.
  */
-export const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'] };
+const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'] };
 
-/** A new PGlite cluster, in memory or in `dataDir` (which must not hold a cluster yet). */
-export async function createBlankPglite(dataDir?: string): Promise<PGlite> {
+/**
+ * The options for a cluster in `dir`. PGlite starts PostgreSQL with `-F` (fsync off); a durable
+ * dir starts without it, and with wal_sync_method=fsync because Emscripten's fdatasync() (the
+ * Linux default) returns without doing anything, while fsync() reaches PrivateNodeFS.
+ */
+export function pgliteDirOptions(dir: string, settings: EmbeddedDbSettings): PGliteOptions {
+  const startParams = settings.fsync
+    ? [...PGlite.defaultStartParams.filter((param) => param !== '-F'), '-c', 'wal_sync_method=fsync']
+    : PGlite.defaultStartParams;
+  return { ...PGLITE_OPTIONS, startParams, fs: new PrivateNodeFS(dir, settings.fsync) };
+}
+
+/**
+ * A new PGlite cluster, in memory (fsync off: there is no disk) or in `dataDir` (which must not
+ * hold a cluster yet), written as `settings` say.
+ */
+export async function createBlankPglite(dataDir?: string, settings: EmbeddedDbSettings = embeddedDbSettings()): Promise<PGlite> {
   const loadDataDir = await blankClusterDump();
-  return PGlite.create(dataDir, loadDataDir ? { ...PGLITE_OPTIONS, loadDataDir } : PGLITE_OPTIONS);
+  const options = dataDir === undefined ? PGLITE_OPTIONS : pgliteDirOptions(dataDir, settings);
+  return PGlite.create(dataDir, loadDataDir ? { ...options, loadDataDir } : options);
 }
 
 /** Whether `dir` holds a PGlite (PostgreSQL) cluster. */
