@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError } from '../lib/config';
 import { openDatabase, type Database } from '../lib/db/database';
+import { PROJECT_ROOT } from '../lib/paths';
 
 describe('the embedded database', () => {
   let root: string;
@@ -100,5 +103,33 @@ describe('the embedded database', () => {
     } finally {
       await database.close();
     }
+  });
+
+  describe('in production', () => {
+    test('is refused unless ALLOW_EMBEDDED_DB=true, naming both variables', async () => {
+      const refusal = open({ NODE_ENV: 'production' });
+      await expect(refusal).rejects.toThrow(ConfigError);
+      await expect(refusal).rejects.toThrow(/NODE_ENV=production .*PRODUCTS_DATABASE_URL.*ALLOW_EMBEDDED_DB=true/);
+      expect(fs.existsSync(dir)).toBe(false);
+      const allowed = await open({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB: 'true' });
+      await allowed.close();
+    });
+
+    test('PostgreSQL is not affected', async () => {
+      const postgres = await openDatabase('products', 'postgresql://postgres@127.0.0.1:5432/unused', { env: { NODE_ENV: 'production' } });
+      expect(postgres.kind).toBe('postgres');
+      await postgres.close();
+    });
+
+    test('a service refuses to start on it, saying why', () => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'subgraphs/products/index.ts'], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_ENV: 'production', DATA_DIR: root, PRODUCTS_PORT: '0', PRODUCTS_DATABASE_URL: '', ALLOW_EMBEDDED_DB: '' },
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('NODE_ENV=production refuses the embedded database for the products service');
+    });
   });
 });

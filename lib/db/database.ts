@@ -6,7 +6,7 @@ import { applyMigrations, pendingMigrations, pendingMigrationsOn } from '../../t
 import { PROJECT_ROOT } from '../paths';
 import { NotReadyError } from '../readiness';
 import { countStatements, StatementCounter } from './counting';
-import { embeddedDbSettings } from './embedded-settings';
+import { embeddedDbSettings, refuseEmbeddedInProduction } from './embedded-settings';
 import { openPgliteDir } from './pglite';
 import { parseDatabaseUrl, type ServiceName } from './url';
 
@@ -29,13 +29,14 @@ export function migrationsDirOf(service: ServiceName): string {
 export interface OpenDatabaseOptions {
   /** PostgreSQL connections to hold. @default 10 */
   poolSize?: number;
-  /** Where EMBEDDED_DB_FSYNC is read. @default process.env */
+  /** Where NODE_ENV, ALLOW_EMBEDDED_DB and EMBEDDED_DB_FSYNC are read. @default process.env */
   env?: Record<string, string | undefined>;
 }
 
 /**
  * Opens the database at `url` for `service`: PostgreSQL through `pg`, or the embedded PGlite
- * database, locked so that no second process can open it.
+ * database, locked so that no second process can open it, and refused in production unless
+ * ALLOW_EMBEDDED_DB says so (a ConfigError).
  */
 export async function openDatabase(service: ServiceName, url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const { poolSize = 10, env = process.env } = options;
@@ -48,6 +49,7 @@ export async function openDatabase(service: ServiceName, url: string, options: O
   let factory: SqlDriverAdapterFactory;
   let closeDriver: () => Promise<void>;
   if (target.kind === 'pglite') {
+    refuseEmbeddedInProduction(service, env);
     const opened = await openPgliteDir(target.dir, `${service} service`, embeddedDbSettings(env));
     factory = new PrismaPGlite(opened.pglite);
     closeDriver = opened.close;

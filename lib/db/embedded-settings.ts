@@ -1,4 +1,5 @@
-import { readBoolean } from '../config';
+import { ConfigError, readBoolean } from '../config';
+import type { ServiceName } from './url';
 
 type Env = Record<string, string | undefined>;
 
@@ -15,4 +16,16 @@ export interface EmbeddedDbSettings {
 
 export function embeddedDbSettings(env: Env = process.env): EmbeddedDbSettings {
   return { fsync: readBoolean(env, 'EMBEDDED_DB_FSYNC', true) };
+}
+
+/**
+ * The embedded database is one process's files on one disk: no replicas, no backups, no second
+ * instance. In production a service must be pointed at PostgreSQL, or told that this is meant.
+ */
+export function refuseEmbeddedInProduction(service: ServiceName, env: Env = process.env): void {
+  if (env.NODE_ENV !== 'production' || readBoolean(env, 'ALLOW_EMBEDDED_DB', false)) return;
+  throw new ConfigError(
+    `NODE_ENV=production refuses the embedded database for the ${service} service: set ` +
+      `${service.toUpperCase()}_DATABASE_URL to a PostgreSQL URL, or ALLOW_EMBEDDED_DB=true to run on the embedded one anyway.`,
+  );
 }
