@@ -8,6 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { DEFAULT_PORTS, readPort } from '../lib/config';
 import { PROJECT_ROOT } from '../lib/paths';
+import { loadShutdownGraceMs } from '../lib/shutdown';
 import { DEMO_ACCOUNTS } from '../subgraphs/users/seed';
 
 const PROCESSES = [
@@ -61,7 +62,8 @@ async function stopAll(code: number): Promise<void> {
   setTimeout(() => {
     for (const child of children.values()) child.kill('SIGKILL');
     process.exit(code);
-  }, 10_000).unref();
+    // Past the children's own drain bound, so none is killed while it closes its database.
+  }, loadShutdownGraceMs() + 5_000).unref();
 }
 
 async function waitUntilReady(url: string, deadline: number): Promise<void> {
