@@ -28,8 +28,11 @@ export function loadOrdersConfig(env: Record<string, string | undefined> = proce
     servicePrivateKey: env.SERVICE_PRIVATE_KEY,
     serviceKeyFile: path.join(base.dataDir, 'service-signing-key.pem'),
     recoveryIntervalMs: readInteger(env, 'ORDERS_RECOVERY_INTERVAL_MS', 30_000, 0, 86_400_000),
-    // Far beyond a placement's own budget (PRODUCTS_REQUEST_BUDGET_MS, at most 30 s), so it never races one.
-    pendingTimeoutMs: readInteger(env, 'ORDERS_PENDING_TIMEOUT_MS', 300_000, 60_000, 86_400_000),
+    // The default is far beyond a placement's own budget (PRODUCTS_REQUEST_BUDGET_MS, at most 30 s),
+    // so recovery never races one. The minimum is low so the chaos suite can watch recovery in
+    // seconds; a race is still safe, only wasteful: settling PENDING is one conditional update, and
+    // a placement that loses it places the order afresh.
+    pendingTimeoutMs: readInteger(env, 'ORDERS_PENDING_TIMEOUT_MS', 300_000, 1_000, 86_400_000),
     products: loadProductsCallOptions(env),
   };
 }
