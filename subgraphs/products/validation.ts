@@ -1,5 +1,5 @@
 import { badInput } from '../../lib/graphql/errors';
-import { invisibleCharacter } from '../../lib/text';
+import { checkDisplayName } from '../../lib/text';
 import { MAX_STOCK } from './data';
 
 const SKU = /^[A-Za-z0-9._-]{1,64}$/;
@@ -13,11 +13,7 @@ export function checkSku(sku: string): string {
 }
 
 export function checkName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 200) throw badInput('The name must be 1 to 200 characters long.', 'name');
-  const invisible = invisibleCharacter(trimmed);
-  if (invisible) throw badInput(`The name contains an invisible or text-direction character (${invisible}); remove it.`, 'name');
-  return trimmed;
+  return checkDisplayName(name, 200);
 }
 
 export function checkDescription(description: string | null | undefined): string | null | undefined {

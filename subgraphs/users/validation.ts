@@ -1,5 +1,5 @@
 import { badInput } from '../../lib/graphql/errors';
-import { invisibleCharacter } from '../../lib/text';
+import { checkDisplayName } from '../../lib/text';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -17,9 +17,5 @@ export function checkPassword(password: string): void {
 
 /** Trims a display name and checks it; BAD_USER_INPUT saying what is wrong. */
 export function checkName(raw: string): string {
-  const name = raw.trim();
-  if (name.length < 1 || name.length > 100) throw badInput('The name must be 1 to 100 characters long.', 'name');
-  const invisible = invisibleCharacter(name);
-  if (invisible) throw badInput(`The name contains an invisible or text-direction character (${invisible}); remove it.`, 'name');
-  return name;
+  return checkDisplayName(raw, 100);
 }
