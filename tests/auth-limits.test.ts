@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import { deleteKeys, TEST_REDIS_URL } from './support/redis';
 import { startService } from '../lib/server';
 import { loadUsersConfig } from '../subgraphs/users/config';
 import { hashingStats } from '../subgraphs/users/password';
@@ -8,7 +8,7 @@ import { queryAt, startSupergraph, type QueryFn, type Supergraph } from './suppo
 import { createTestDatabases, TARGETS, type Target } from './support/databases';
 
 // The Redis cases run when TEST_REDIS_URL names a Redis (e.g. redis://127.0.0.1:6379); each run uses its own key prefix.
-const REDIS_URL = process.env.TEST_REDIS_URL;
+const REDIS_URL = TEST_REDIS_URL;
 const STORES = REDIS_URL ? (['memory', 'redis'] as const) : (['memory'] as const);
 type StoreKind = (typeof STORES)[number];
 
@@ -27,14 +27,6 @@ const codeOf = (result: { errors?: { extensions?: { code?: string } }[] }) => re
 
 function storeEnv(kind: StoreKind, prefix: string): Record<string, string> {
   return kind === 'redis' ? { REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix } : {};
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  if (!REDIS_URL) return;
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 }
 
 /** A users service alone, on its own fresh database, with `env` added to its configuration. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import { deleteKeys, TEST_REDIS_URL } from './support/redis';
 import { consume, createRateLimitStore, type RateLimitStore } from '../lib/rate-limit';
 import { Semaphore, SemaphoreFullError } from '../lib/semaphore';
 import type { Logger } from '../lib/log';
@@ -8,7 +8,7 @@ import { loadUsersConfig } from '../subgraphs/users/config';
 import { hashingStats, hashPassword, limitPasswordHashing, verifyPassword } from '../subgraphs/users/password';
 
 // Unit tests: no database. The Redis cases run when TEST_REDIS_URL names a Redis (e.g. redis://127.0.0.1:6379).
-const REDIS_URL = process.env.TEST_REDIS_URL;
+const REDIS_URL = TEST_REDIS_URL;
 const STORES = REDIS_URL ? (['memory', 'redis'] as const) : (['memory'] as const);
 
 function recordingLog() {
@@ -23,14 +23,6 @@ function recordingLog() {
 
 const uniquePrefix = () => `test:${randomBytes(6).toString('hex')}:`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function deleteKeys(prefix: string): Promise<void> {
-  if (!REDIS_URL) return;
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-}
 
 describe.each(STORES)('rate-limit store in %s', (kind) => {
   const prefix = uniquePrefix();
