@@ -47,7 +47,8 @@ interface Running {
 
 /**
  * The supergraph as `npm start` runs it, in production's shape: four processes (three subgraphs and
- * the router) on free ports, each subgraph on its embedded database in one temporary DATA_DIR.
+ * the router) on free ports, one temporary DATA_DIR (the embedded databases, unless database URLs are
+ * given, and the services' signing keys).
  * A service can be killed (SIGKILL), restarted on the same port and data dir, paused and resumed.
  */
 export class Cluster {
@@ -59,7 +60,8 @@ export class Cluster {
   /** The last output of each service (bounded), shown when it fails to start. */
   private readonly output = new Map<ServiceName, string>();
 
-  constructor() {
+  /** `extraEnv`: e.g. each service's *_DATABASE_URL, to run on PostgreSQL instead of the embedded database. */
+  constructor(private readonly extraEnv: Record<string, string> = {}) {
     // Should jest exit without running afterAll (Ctrl-C, a forced exit), still leave no service behind.
     process.once('exit', () => this.children.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
   }
@@ -78,7 +80,6 @@ export class Cluster {
     return {
       NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
-      DATA_DIR: this.dataDir,
       USERS_PORT: String(this.ports.users),
       PRODUCTS_PORT: String(this.ports.products),
       ORDERS_PORT: String(this.ports.orders),
@@ -94,6 +95,8 @@ export class Cluster {
       ORDERS_RECOVERY_INTERVAL_MS: String(TIMEOUTS.recoveryIntervalMs),
       ORDERS_PENDING_TIMEOUT_MS: String(TIMEOUTS.pendingTimeoutMs),
       SHUTDOWN_GRACE_MS: '1000',
+      ...this.extraEnv,
+      DATA_DIR: this.dataDir,
     };
   }
 

@@ -1,7 +1,7 @@
 import { graphql, sleep, type GraphQLAnswer } from './cluster';
 
 /** Codes after which a client retries the same order with the same idempotencyKey. */
-const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'SUBGRAPH_UNAVAILABLE']);
+export const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'SUBGRAPH_UNAVAILABLE']);
 /** Attempts per order, and the wait before attempt n+1: n × 400 ms (about 26 s in all, beyond a restart). */
 const MAX_ATTEMPTS = 12;
 const RETRY_STEP_MS = 400;
