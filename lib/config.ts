@@ -69,6 +69,8 @@ export interface ServiceConfig {
   edge: EdgeConfig;
   /** Send Apollo inline traces (`ftv1`) to a router that asks (`INLINE_TRACES`). @default false */
   inlineTraces: boolean;
+  /** The variables this was read from: lib/db reads its embedded-database settings there too. */
+  env: Env;
 }
 
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
@@ -88,5 +90,6 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
     inlineTraces: readBoolean(env, 'INLINE_TRACES', false),
+    env,
   };
 }

@@ -21,7 +21,7 @@ export function loadSubgraphSchema(dir: string, resolvers: object): GraphQLSchem
 /** Opens the service's own database and applies its pending migrations. */
 export async function openServiceDatabase(config: ServiceConfig, log: Logger): Promise<Database> {
   const started = Date.now();
-  const database = await openDatabase(config.service, config.databaseUrl, { poolSize: config.databasePoolSize });
+  const database = await openDatabase(config.service, config.databaseUrl, { poolSize: config.databasePoolSize, env: config.env });
   try {
     const applied = await database.migrate();
     log.info('database ready', { kind: database.kind, migrationsApplied: applied, ms: Date.now() - started });

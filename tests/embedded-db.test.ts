@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../lib/config';
+import { ConfigError, loadServiceConfig } from '../lib/config';
 import { openDatabase, type Database } from '../lib/db/database';
+import { createLogger } from '../lib/log';
 import { PROJECT_ROOT } from '../lib/paths';
+import { openServiceDatabase } from '../lib/subgraph';
 
 describe('the embedded database', () => {
   let root: string;
@@ -28,6 +30,18 @@ describe('the embedded database', () => {
       await connection.dispose();
     }
   }
+
+  test("a service reads EMBEDDED_DB_FSYNC and ALLOW_EMBEDDED_DB from its own configuration's variables", async () => {
+    // Not from process.env: the test harness and embedders configure services with their own env.
+    const config = loadServiceConfig('products', { DATA_DIR: root, EMBEDDED_DB_FSYNC: 'false' });
+    const database = await openServiceDatabase(config, createLogger('products'));
+    try {
+      expect(await query(database, 'SHOW fsync')).toEqual([['off']]);
+    } finally {
+      await database.close();
+    }
+    await expect(openServiceDatabase(loadServiceConfig('products', { DATA_DIR: root, NODE_ENV: 'production' }), createLogger('products'))).rejects.toThrow(/ALLOW_EMBEDDED_DB/);
+  });
 
   /** Ten single-row commits; returns how many fsync(2) calls they made. */
   async function fsyncsForTenCommits(database: Database): Promise<number> {
