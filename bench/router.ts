@@ -2,7 +2,7 @@
  * `npm run bench -- router [seconds=5] [rounds=3]`: requests per second through the router for an
  * anonymous catalogue query (one products fetch per request), from autocannon in a child process
  * so the load generator does not share the servers' event loop. Each router variant is measured in
- * alternating rounds in the same run, and the medians are compared side by side.
+ * alternating rounds (ABBA) in the same run, and the medians are compared side by side.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -61,7 +61,9 @@ export async function benchRouter(seconds: number, rounds: number): Promise<void
     const results: Record<string, Round[]> = Object.fromEntries(Object.keys(routers).map((name) => [name, []]));
     await autocannon(routers.router!.url, 2); // warm-up: JIT, query plan cache, connection pools
     for (let round = 0; round < rounds; round++) {
-      for (const [name, running] of Object.entries(routers)) results[name]!.push(await autocannon(running.url, seconds));
+      // ABBA order: whichever variant runs first in a round does not always pay for the last one's garbage.
+      const order = round % 2 === 0 ? Object.entries(routers) : Object.entries(routers).reverse();
+      for (const [name, running] of order) results[name]!.push(await autocannon(running.url, seconds));
     }
     console.log(`router throughput: ${QUERY}\n${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per variant, alternating; medians:`);
     const baseline = median(results.router!.map((r) => r.requestsPerSecond));
