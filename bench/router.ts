@@ -2,7 +2,8 @@
  * `npm run bench -- router [seconds=5] [rounds=3]`: requests per second through the router for an
  * anonymous catalogue query (one products fetch per request), from autocannon in a child process
  * so the load generator does not share the servers' event loop. Each router variant is measured in
- * alternating rounds (ABBA) in the same run, and the medians are compared side by side.
+ * alternating rounds (ABBA) in the same run, and the medians are compared side by side; an
+ * identical second router shows how far apart two equal variants land in the same run.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -20,6 +21,8 @@ const CONNECTIONS = 20;
 const VARIANTS: Record<string, (config: RouterConfig) => RouterConfig> = {
   router: (config) => config,
   'no limits': (config) => ({ ...config, edge: { ...config.edge, limits: null } }),
+  // The same router twice: the spread between identical variants is the noise floor of the run.
+  'router again': (config) => config,
 };
 
 interface Round {
