@@ -3,8 +3,8 @@
  * for N = 1, 10 and 100 side by side in one run: SQL statements and fetches per subgraph (which
  * must not grow with N) and median latency over repeated runs.
  */
-import { startSupergraph } from '../tests/support/harness';
-import type { Target } from '../tests/support/databases';
+import { startSupergraph } from '../testing/harness';
+import type { Target } from '../testing/databases';
 import { median } from './stats';
 
 const QUERY = `query ($first: Int) { orders(first: $first) { edges { node {

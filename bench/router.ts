@@ -11,7 +11,7 @@ import { startService, type RunningService } from '../lib/server';
 import { PROJECT_ROOT } from '../lib/paths';
 import { loadRouterConfig, type RouterConfig } from '../router/config';
 import { buildRouter } from '../router/server';
-import { startSupergraph } from '../tests/support/harness';
+import { startSupergraph } from '../testing/harness';
 import { median } from './stats';
 
 const QUERY = '{ products(first: 10) { edges { node { id sku name price { amountCents currency } stock } } } }';

@@ -6,8 +6,8 @@ import { createLogger } from '../lib/log';
 import { startService, type RunningService } from '../lib/server';
 import { loadRouterConfig } from '../router/config';
 import { buildRouter } from '../router/server';
-import { TARGETS } from './support/databases';
-import { queryAt, startSupergraph, type Supergraph } from './support/harness';
+import { TARGETS } from '../testing/databases';
+import { queryAt, startSupergraph, type Supergraph } from '../testing/harness';
 
 describe('edge settings', () => {
   test('development allows local dev servers and Apollo Studio; production allows none until CORS_ORIGINS is set', () => {

@@ -6,8 +6,8 @@ import { startService, type RunningService } from '../lib/server';
 import { loadRouterConfig } from '../router/config';
 import { SUPERGRAPH_FILE } from '../router/compose';
 import { buildRouter } from '../router/server';
-import { TARGETS } from './support/databases';
-import { freePort, queryAt, startSupergraph, type Supergraph } from './support/harness';
+import { TARGETS } from '../testing/databases';
+import { freePort, queryAt, startSupergraph, type Supergraph } from '../testing/harness';
 
 /** A subgraph that is paused (SIGSTOP): the kernel accepts connections, nothing ever answers. */
 async function blackHole(): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {

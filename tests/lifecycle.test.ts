@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../lib/paths';
 import { loadEdgeConfig } from '../lib/edge-config';
 import { startService } from '../lib/server';
 import { SUPERGRAPH_FILE } from '../router/compose';
-import { freePort } from './support/harness';
+import { freePort } from '../testing/harness';
 
 const launched = new Set<ChildProcess>();
 // A failed assertion can leave a service draining or running: never leave it behind.

@@ -1,5 +1,5 @@
-import { startSupergraph, type Supergraph } from './support/harness';
-import { TARGETS } from './support/databases';
+import { startSupergraph, type Supergraph } from '../testing/harness';
+import { TARGETS } from '../testing/databases';
 
 const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents currency } items { product { id } quantity unitPrice { amountCents } } buyer { id } } }';
 const CANCEL = 'mutation ($id: ID!) { cancelOrder(id: $id) { id status } }';

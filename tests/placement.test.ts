@@ -9,8 +9,8 @@ import { reservationRoutes, RESERVATIONS_PATH } from '../subgraphs/products/inte
 import { ProductsStore, ReservationRefused } from '../subgraphs/products/data';
 import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
 import { ProductsClient, ReservationReleased, type StockApi } from '../subgraphs/orders/products-client';
-import { startSupergraph, type Supergraph } from './support/harness';
-import { TARGETS } from './support/databases';
+import { startSupergraph, type Supergraph } from '../testing/harness';
+import { TARGETS } from '../testing/databases';
 
 /**
  * Order placement when the products service fails mid-flight: the real orders store and the real

@@ -7,8 +7,8 @@ import { loadOrdersConfig } from '../subgraphs/orders/config';
 import { OrdersStore } from '../subgraphs/orders/data';
 import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
 import { ProductsClient, type ProductsClientOptions } from '../subgraphs/orders/products-client';
-import { freePort, startSupergraph, type Supergraph } from './support/harness';
-import { TARGETS } from './support/databases';
+import { freePort, startSupergraph, type Supergraph } from '../testing/harness';
+import { TARGETS } from '../testing/databases';
 
 type Mode = 'pass' | 'hang' | 'refuse' | 'error500' | 'error400';
 

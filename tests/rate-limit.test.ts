@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deleteKeys, TEST_REDIS_URL } from './support/redis';
+import { deleteKeys, TEST_REDIS_URL } from '../testing/redis';
 import { consume, createRateLimitStore, type RateLimitStore } from '../lib/rate-limit';
 import { Semaphore, SemaphoreFullError } from '../lib/semaphore';
 import type { Logger } from '../lib/log';

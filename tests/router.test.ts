@@ -1,5 +1,5 @@
-import { startSupergraph, type Supergraph } from './support/harness';
-import { TARGETS } from './support/databases';
+import { startSupergraph, type Supergraph } from '../testing/harness';
+import { TARGETS } from '../testing/databases';
 
 describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => {
   let graph: Supergraph;

@@ -7,8 +7,8 @@ import { UsersStore } from '../subgraphs/users/data';
 import { ensureAdmin } from '../subgraphs/users/seed';
 import { loadUsersConfig } from '../subgraphs/users/config';
 import { buildUsersService } from '../subgraphs/users/server';
-import { startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from './support/harness';
-import { TARGETS } from './support/databases';
+import { startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from '../testing/harness';
+import { TARGETS } from '../testing/databases';
 
 const PAIR = 'token refreshToken user { id }';
 const SIGN_IN = `mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { ${PAIR} } }`;

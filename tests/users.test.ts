@@ -5,8 +5,8 @@ import { createLogger } from '../lib/log';
 import { PROJECT_ROOT } from '../lib/paths';
 import { UsersStore } from '../subgraphs/users/data';
 import { ensureAdmin } from '../subgraphs/users/seed';
-import { ADMIN, startSupergraph, type Supergraph } from './support/harness';
-import { TARGETS } from './support/databases';
+import { ADMIN, startSupergraph, type Supergraph } from '../testing/harness';
+import { TARGETS } from '../testing/databases';
 
 describe.each(TARGETS)('users subgraph on %s', (target) => {
   let graph: Supergraph;

@@ -1,4 +1,4 @@
-import { createTestDatabases, TARGETS, type Target, type TestDatabases } from '../support/databases';
+import { createTestDatabases, TARGETS, type Target, type TestDatabases } from '../../testing/databases';
 import { ADMIN, Cluster, graphql, sleep, SUBGRAPHS, TIMEOUTS, type SubgraphName } from './cluster';
 import { allOrders, balanced, stockLines, stocks, type StockLine } from './ledger';
 import { RETRYABLE, seeded, startStorm, type OrderOutcome } from './storm';

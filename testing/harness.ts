@@ -2,17 +2,17 @@
 process.env.LOG_LEVEL ??= 'silent';
 
 import net from 'node:net';
-import type { Database } from '../../lib/db/database';
+import type { Database } from '../lib/db/database';
 import type { BaseContext } from '@apollo/server';
-import { startService, type RunningService, type ServiceDefinition } from '../../lib/server';
-import { loadRouterConfig } from '../../router/config';
-import { buildRouter } from '../../router/server';
-import { loadOrdersConfig } from '../../subgraphs/orders/config';
-import { buildOrdersService } from '../../subgraphs/orders/server';
-import { loadProductsConfig } from '../../subgraphs/products/config';
-import { buildProductsService } from '../../subgraphs/products/server';
-import { loadUsersConfig } from '../../subgraphs/users/config';
-import { buildUsersService } from '../../subgraphs/users/server';
+import { startService, type RunningService, type ServiceDefinition } from '../lib/server';
+import { loadRouterConfig } from '../router/config';
+import { buildRouter } from '../router/server';
+import { loadOrdersConfig } from '../subgraphs/orders/config';
+import { buildOrdersService } from '../subgraphs/orders/server';
+import { loadProductsConfig } from '../subgraphs/products/config';
+import { buildProductsService } from '../subgraphs/products/server';
+import { loadUsersConfig } from '../subgraphs/users/config';
+import { buildUsersService } from '../subgraphs/users/server';
 import { createTestDatabases, type Target } from './databases';
 
 export interface GraphQLResponse<T = Record<string, any>> {
