@@ -9,7 +9,7 @@ export function createLogger(service: string): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>): void => {
     if (process.env.LOG_LEVEL === 'silent') return;
     const line = { time: new Date().toISOString(), level, service, message, ...fields };
-    process.stderr.write(JSON.stringify(line, errorReplacer) + '\n');
+    process.stderr.write(`${JSON.stringify(line, errorReplacer)}\n`);
   };
   return {
     info: (message, fields) => write('info', message, fields),

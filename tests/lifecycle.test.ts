@@ -152,7 +152,7 @@ describe('service processes', () => {
     const inFlight = await halfSentLookup(products.port);
     // A health probe half sent, on a connection that has already been answered once.
     const probe = rawConnection(products.port);
-    await probe.write(HEALTH + 'GET /health HTTP/1.1\r\nHost: localhost\r\n');
+    await probe.write(`${HEALTH}GET /health HTTP/1.1\r\nHost: localhost\r\n`);
     expect((await probe.response()).status).toBe(200);
 
     products.child.kill('SIGTERM');

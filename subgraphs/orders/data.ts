@@ -148,7 +148,9 @@ export function createOrderLoaders(store: OrdersStore): OrderLoaders {
         for (const group of byArguments.values()) {
           const { take, after } = group[0]!;
           const results = await store.pagesByBuyer(group.map((page) => page.buyerId), take, after);
-          group.forEach((page, index) => answers.set(page, results[index]!));
+          group.forEach((page, index) => {
+            answers.set(page, results[index]!);
+          });
         }
         return pages.map((page) => answers.get(page)!);
       },

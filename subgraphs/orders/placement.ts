@@ -99,7 +99,7 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
 
 /** Reserves and confirms a PENDING order; null when another request settled it FAILED first (place it again). */
 async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInput, call: CallOptions): Promise<Order | null> {
-  let reserved;
+  let reserved: Awaited<ReturnType<PlacementDeps['products']['reserve']>>;
   try {
     reserved = await deps.products.reserve(order.id, input.items, call);
   } catch (error) {
