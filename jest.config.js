@@ -7,7 +7,10 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/chaos/'],
   // Type-checking is `npm run check:types`; here TypeScript is only transpiled, which keeps jest fast.
   transform: {
-    '^.+\\.[cm]?[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'node10' }, diagnostics: false }],
+    '^.+\\.[cm]?[tj]s$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'node10' }, diagnostics: false },
+    ],
   },
   // jose and the schema engine's WASM glue are ESM-only; jest's module system needs them as CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(jose|@prisma/schema-engine-wasm)/)'],

@@ -18,11 +18,30 @@ export async function benchEntities(target: Target, repeats: number): Promise<vo
     const buyers = await Promise.all([0, 1, 2, 3].map((i) => graph.signUp(`bench-${i}@example.com`)));
     const products: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const created = await graph.products.query('mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input: { sku: `B-${i}`, name: `Bench ${i}`, priceCents: 100, stock: 100_000 } }, graph.adminToken);
+      const created = await graph.products.query(
+        'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+        { input: { sku: `B-${i}`, name: `Bench ${i}`, priceCents: 100, stock: 100_000 } },
+        graph.adminToken,
+      );
       products.push(created.data!.createProduct.id);
     }
     for (let i = 0; i < 100; i += 10) {
-      await Promise.all(Array.from({ length: 10 }, (_, j) => graph.orders.query('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId: products[(i + j) % 5], quantity: 1 }, { productId: products[(i + j + 1) % 5], quantity: 1 }] } }, buyers[(i + j) % 4]!.token)));
+      await Promise.all(
+        Array.from({ length: 10 }, (_, j) =>
+          graph.orders.query(
+            'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+            {
+              input: {
+                items: [
+                  { productId: products[(i + j) % 5], quantity: 1 },
+                  { productId: products[(i + j + 1) % 5], quantity: 1 },
+                ],
+              },
+            },
+            buyers[(i + j) % 4]!.token,
+          ),
+        ),
+      );
     }
     const services = { users: graph.users, products: graph.products, orders: graph.orders };
     console.log(`router query for N orders with buyer and items { product } on ${target}, ${repeats} runs each:`);
@@ -40,7 +59,9 @@ export async function benchEntities(target: Target, repeats: number): Promise<vo
         sql = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, s.database.statements.count - sqlBefore[name]!]));
         fetches = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, s.stats.graphqlRequests - fetchBefore[name]!]));
       }
-      console.log(`  N=${String(first).padEnd(3)} median ${median(times).toFixed(1)} ms; SQL statements ${JSON.stringify(sql)}; subgraph fetches ${JSON.stringify(fetches)}`);
+      console.log(
+        `  N=${String(first).padEnd(3)} median ${median(times).toFixed(1)} ms; SQL statements ${JSON.stringify(sql)}; subgraph fetches ${JSON.stringify(fetches)}`,
+      );
     }
   } finally {
     await graph.stop();

@@ -35,7 +35,21 @@ interface Round {
 
 function autocannon(url: string, seconds: number): Promise<Round> {
   const cli = path.join(PROJECT_ROOT, 'node_modules/autocannon/autocannon.js');
-  const args = [cli, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify({ query: QUERY }), url];
+  const args = [
+    cli,
+    '-j',
+    '-c',
+    String(CONNECTIONS),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    JSON.stringify({ query: QUERY }),
+    url,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -43,8 +57,19 @@ function autocannon(url: string, seconds: number): Promise<Round> {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
-      const result = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
-      resolve({ requestsPerSecond: result.requests.average, latencyP50: result.latency.p50, latencyP99: result.latency.p99, non2xx: result.non2xx, errors: result.errors });
+      const result = JSON.parse(out) as {
+        requests: { average: number };
+        latency: { p50: number; p99: number };
+        non2xx: number;
+        errors: number;
+      };
+      resolve({
+        requestsPerSecond: result.requests.average,
+        latencyP50: result.latency.p50,
+        latencyP99: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      });
     });
   });
 }
@@ -58,7 +83,13 @@ export async function benchRouter(seconds: number, rounds: number): Promise<void
     for (const [name, variant] of Object.entries(VARIANTS)) {
       routers[name] = await startService(buildRouter(variant(loadRouterConfig({ ...graph.env, ROUTER_PORT: '0' }))), { port: 0 });
     }
-    const check = (await (await fetch(routers.router!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) })).json()) as { errors?: unknown };
+    const check = (await (
+      await fetch(routers.router!.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERY }),
+      })
+    ).json()) as { errors?: unknown };
     if (check.errors) throw new Error(`the benchmark query fails: ${JSON.stringify(check.errors)}`);
 
     const results: Record<string, Round[]> = Object.fromEntries(Object.keys(routers).map((name) => [name, []]));
@@ -68,7 +99,9 @@ export async function benchRouter(seconds: number, rounds: number): Promise<void
       const order = round % 2 === 0 ? Object.entries(routers) : Object.entries(routers).reverse();
       for (const [name, running] of order) results[name]!.push(await autocannon(running.url, seconds));
     }
-    console.log(`router throughput: ${QUERY}\n${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per variant, alternating; medians:`);
+    console.log(
+      `router throughput: ${QUERY}\n${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per variant, alternating; medians:`,
+    );
     const baseline = median(results.router!.map((r) => r.requestsPerSecond));
     for (const [name, list] of Object.entries(results)) {
       const rps = median(list.map((r) => r.requestsPerSecond));

@@ -52,7 +52,12 @@ async function run(dataDir: string): Promise<{ firstAnswerMs: number; joinedMs: 
   const started = Date.now();
   const supervisor: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts/start.ts')], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...Object.fromEntries(Object.entries(PORTS).map(([k, v]) => [k, String(v)])), DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    env: {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(PORTS).map(([k, v]) => [k, String(v)])),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+    },
     stdio: 'ignore',
   });
   try {
@@ -68,7 +73,8 @@ async function run(dataDir: string): Promise<{ firstAnswerMs: number; joinedMs: 
     }
     // The first query that joins all three subgraphs: sign in, order, read it back with buyer and products.
     let token: string | undefined;
-    while (!token) token = (await post('mutation { signIn(email: "demo@example.com", password: "demo-password") { token } }')).data?.signIn.token;
+    while (!token)
+      token = (await post('mutation { signIn(email: "demo@example.com", password: "demo-password") { token } }')).data?.signIn.token;
     const products = await post('{ products(first: 1) { edges { node { id } } } }');
     const productId = products.data.products.edges[0].node.id;
     await post('mutation ($p: ID!) { placeOrder(input: { items: [{ productId: $p, quantity: 1 }] }) { id } }', { p: productId }, token);

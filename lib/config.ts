@@ -20,7 +20,8 @@ export function readInteger(env: Env, name: string, fallback: number, min: numbe
 
 export function readPort(env: Env, name: string, fallback: number): number {
   const raw = env[name];
-  if (raw !== undefined && raw !== '' && !/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a port number between 0 and 65535, got "${raw}"`);
+  if (raw !== undefined && raw !== '' && !/^\d+$/.test(raw))
+    throw new ConfigError(`${name} must be a port number between 0 and 65535, got "${raw}"`);
   return readInteger(env, name, fallback, 0, 65535);
 }
 

@@ -63,7 +63,10 @@ export const APOLLO_STUDIO_ORIGINS = [
 
 export function loadEdgeConfig(env: Env, production: boolean): EdgeConfig {
   const limits = Object.fromEntries(
-    (Object.keys(DEFAULT_LIMITS) as (keyof OperationLimits)[]).map((key) => [key, readInteger(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key], 1, 10_000_000)]),
+    (Object.keys(DEFAULT_LIMITS) as (keyof OperationLimits)[]).map((key) => [
+      key,
+      readInteger(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key], 1, 10_000_000),
+    ]),
   ) as unknown as OperationLimits;
   return { cors: readCorsPolicy(env, production), trustProxy: readTrustProxy(env), limits };
 }
@@ -72,11 +75,19 @@ export function readCorsPolicy(env: Env, production: boolean): CorsPolicy {
   const raw = env.CORS_ORIGINS?.trim();
   if (!raw) {
     // Same-origin only in production until origins are named; any local dev server otherwise.
-    return production ? { origins: new Set(), any: false, localhost: false } : { origins: new Set(APOLLO_STUDIO_ORIGINS), any: false, localhost: true };
+    return production
+      ? { origins: new Set(), any: false, localhost: false }
+      : { origins: new Set(APOLLO_STUDIO_ORIGINS), any: false, localhost: true };
   }
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.includes('*')) {
-    if (production) throw new ConfigError('CORS_ORIGINS must list origins in production; "*" would let any website call the API with its visitors\' tokens.');
+    if (production)
+      throw new ConfigError(
+        'CORS_ORIGINS must list origins in production; "*" would let any website call the API with its visitors\' tokens.',
+      );
     return { origins: new Set(), any: true, localhost: false };
   }
   const origins = entries.map((entry) => {
@@ -106,9 +117,13 @@ export function readTrustProxy(env: Env): boolean | number | string[] {
   if (!raw || /^(0|false|no|off)$/i.test(raw)) return false;
   if (/^(true|yes|on)$/i.test(raw)) return true;
   if (/^\d+$/.test(raw)) return readInteger(env, 'TRUST_PROXY', 0, 1, 100);
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const valid = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
   const bad = entries.find((entry) => !valid.test(entry));
-  if (bad) throw new ConfigError(`TRUST_PROXY must be true, false, a hop count, or addresses/CIDRs such as 10.0.0.0/8,loopback; got "${bad}"`);
+  if (bad)
+    throw new ConfigError(`TRUST_PROXY must be true, false, a hop count, or addresses/CIDRs such as 10.0.0.0/8,loopback; got "${bad}"`);
   return entries;
 }

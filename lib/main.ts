@@ -6,7 +6,9 @@ import { handleTerminationSignals, loadShutdownGraceMs } from './shutdown';
  * The body of every entry file: build the service, listen on its port, and on any failure to
  * start print why and exit non-zero. SIGTERM/SIGINT drain it and exit 0 (lib/shutdown.ts).
  */
-export function runService<TContext extends BaseContext>(build: () => Promise<{ definition: ServiceDefinition<TContext>; port: number }>): void {
+export function runService<TContext extends BaseContext>(
+  build: () => Promise<{ definition: ServiceDefinition<TContext>; port: number }>,
+): void {
   Promise.resolve()
     .then(async () => {
       const signals = handleTerminationSignals(loadShutdownGraceMs());

@@ -30,7 +30,8 @@ export function createRateLimitStore(options: RateLimitStoreOptions): RateLimitS
   if (!options.redisUrl) {
     return {
       kind: 'memory',
-      limiter: ({ name, points, durationSeconds }) => new RateLimiterMemory({ keyPrefix: options.keyPrefix + name, points, duration: durationSeconds }),
+      limiter: ({ name, points, durationSeconds }) =>
+        new RateLimiterMemory({ keyPrefix: options.keyPrefix + name, points, duration: durationSeconds }),
       connected: async () => true,
       close: async () => {},
     };
@@ -108,7 +109,8 @@ export async function consume(limiter: RateLimiterAbstract, key: string): Promis
     return { allowed: true };
   } catch (rejection) {
     // rate-limiter-flexible rejects with a RateLimiterRes when the limit is reached, with an Error when the store failed.
-    if (rejection instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+    if (rejection instanceof RateLimiterRes)
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
     throw rejection;
   }
 }

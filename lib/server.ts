@@ -65,7 +65,15 @@ export interface RunningService {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Headers a browser may send cross-origin: Apollo Client's, CSRF prevention's, and tracing's. */
-const CORS_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id', 'traceparent', 'tracestate'];
+const CORS_HEADERS = [
+  'content-type',
+  'authorization',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+];
 
 /**
  * Serves a service over HTTP with Fastify: GraphQL at /graphql (Apollo Sandbox on a browser GET
@@ -81,7 +89,12 @@ export async function startService<TContext extends BaseContext>(
   // Fastify takes a hop count for trustProxy too; its type declaration leaves numbers out.
   // return503OnClosing off: while draining, our /health and /ready say so themselves, and a
   // request on a connection that was already open is still served (with `Connection: close`).
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, trustProxy: edge.trustProxy as boolean | string[], return503OnClosing: false });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    trustProxy: edge.trustProxy as boolean | string[],
+    return503OnClosing: false,
+  });
   let draining: Promise<void> | undefined;
   const drain = (graceMs: number) => (draining ??= drainHttp(app, graceMs, definition.log));
   const isGateway = 'gateway' in definition.graph;
@@ -121,13 +134,15 @@ export async function startService<TContext extends BaseContext>(
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error: { statusCode?: number; code?: string }, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: `Request body over ${MAX_BODY_BYTES} bytes` });
-    if (error.statusCode === 400 && /JSON/i.test(String(error.code)) || error instanceof SyntaxError) {
+    if ((error.statusCode === 400 && /JSON/i.test(String(error.code))) || error instanceof SyntaxError) {
       return reply.code(400).send({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
     }
     definition.log.error('request failed', { error, url: request.url });
     return reply.code(500).send({ error: 'Internal server error' });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `No route ${request.url.split('?')[0]}: GraphQL is at /graphql` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `No route ${request.url.split('?')[0]}: GraphQL is at /graphql` }),
+  );
 
   // Once draining, every answer closes its connection, so callers reconnect to a live process.
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -158,12 +173,18 @@ export async function startService<TContext extends BaseContext>(
       url: route.path,
       handler: async (request, reply) => {
         const answer = await route.handle({ headers: request.headers, body: request.body });
-        return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body);
+        return reply
+          .code(answer.status)
+          .headers(answer.headers ?? {})
+          .send(answer.body);
       },
     });
   }
   const serveGraphQL = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!graphql) return reply.code(503).send({ errors: [{ message: 'Starting up; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+    if (!graphql)
+      return reply
+        .code(503)
+        .send({ errors: [{ message: 'Starting up; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
     stats.graphqlRequests++;
     return graphql(request, reply);
   };

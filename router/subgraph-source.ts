@@ -55,7 +55,9 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
     halfOpenAfter: options.breakerCooldownMs,
     breaker: new ConsecutiveBreaker(options.breakerFailures),
   });
-  breaker.onBreak(() => options.log.warn('subgraph circuit opened: failing its fields fast', { subgraph: options.name, cooldownMs: options.breakerCooldownMs }));
+  breaker.onBreak(() =>
+    options.log.warn('subgraph circuit opened: failing its fields fast', { subgraph: options.name, cooldownMs: options.breakerCooldownMs }),
+  );
   breaker.onReset(() => options.log.info('subgraph circuit closed', { subgraph: options.name }));
 
   return async (url, init) => {
@@ -63,7 +65,12 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
       return await breaker.execute(async () => {
         let response: Response;
         try {
-          response = await fetch(url, { method: init?.method, headers: init?.headers, body: typeof init?.body === 'string' ? init.body : init?.body?.toString('utf8'), signal: AbortSignal.timeout(options.timeoutMs) });
+          response = await fetch(url, {
+            method: init?.method,
+            headers: init?.headers,
+            body: typeof init?.body === 'string' ? init.body : init?.body?.toString('utf8'),
+            signal: AbortSignal.timeout(options.timeoutMs),
+          });
         } catch (error) {
           const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
           throw new SubgraphFailure(timedOut ? `no answer within ${options.timeoutMs} ms` : 'unreachable');
@@ -75,7 +82,11 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
         throw new SubgraphFailure(`answered HTTP ${response.status} without a GraphQL body`);
       });
     } catch (error) {
-      const reason = isBrokenCircuitError(error) ? 'failing repeatedly; calls are paused briefly' : error instanceof SubgraphFailure ? error.message : 'failed';
+      const reason = isBrokenCircuitError(error)
+        ? 'failing repeatedly; calls are paused briefly'
+        : error instanceof SubgraphFailure
+          ? error.message
+          : 'failed';
       if (!isBrokenCircuitError(error)) options.log.warn('subgraph call failed', { subgraph: options.name, reason });
       throw new GraphQLError(`The ${options.name} service is unavailable (${reason}); its fields are null. Try again shortly.`, {
         extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, service: options.name },
@@ -87,7 +98,11 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
 function isGraphQLResponse(text: string): boolean {
   try {
     const body = JSON.parse(text) as { errors?: unknown };
-    return Array.isArray(body.errors) && body.errors.length > 0 && body.errors.every((error) => typeof (error as { message?: unknown })?.message === 'string');
+    return (
+      Array.isArray(body.errors) &&
+      body.errors.length > 0 &&
+      body.errors.every((error) => typeof (error as { message?: unknown })?.message === 'string')
+    );
   } catch {
     return false;
   }

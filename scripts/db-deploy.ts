@@ -11,7 +11,10 @@ import { PROJECT_ROOT } from '../lib/paths';
 const prisma = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'prisma');
 for (const service of SERVICES) {
   process.stdout.write(`\n== ${service}: ${redactUrl(databaseUrlFor(service))}\n`);
-  const result = spawnSync(prisma, ['migrate', 'deploy', '--config', path.join('prisma', service, 'prisma.config.ts')], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  const result = spawnSync(prisma, ['migrate', 'deploy', '--config', path.join('prisma', service, 'prisma.config.ts')], {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
     process.stderr.write(`db:deploy failed for ${service}\n`);
     process.exit(result.status ?? 1);

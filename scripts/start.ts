@@ -26,7 +26,11 @@ let stopping = false;
 function launch(name: string, entry: string): ChildProcess {
   // The subgraphs sit behind the router on loopback and take the client address it forwards.
   const own = name === 'router' ? env : { TRUST_PROXY: 'loopback', ...env };
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], { cwd: PROJECT_ROOT, env: own, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
+    cwd: PROJECT_ROOT,
+    env: own,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${`[${name}]`.padEnd(11)}${pretty(line)}\n`));
   }
@@ -97,7 +101,9 @@ async function main(): Promise<void> {
       `  orders    ${orders}`,
       env.SEED_DEMO_DATA === 'true'
         ? `  demo sign-in (seeded into an empty database): ${DEMO_ACCOUNTS.customer.email} / ${DEMO_ACCOUNTS.customer.password}` +
-          (process.env.ADMIN_EMAIL ? `; admin ${process.env.ADMIN_EMAIL}` : `; admin ${DEMO_ACCOUNTS.admin.email} / ${DEMO_ACCOUNTS.admin.password}`)
+          (process.env.ADMIN_EMAIL
+            ? `; admin ${process.env.ADMIN_EMAIL}`
+            : `; admin ${DEMO_ACCOUNTS.admin.email} / ${DEMO_ACCOUNTS.admin.password}`)
         : '',
       'Ctrl-C stops everything.',
       '',

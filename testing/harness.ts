@@ -21,7 +21,11 @@ export interface GraphQLResponse<T = Record<string, any>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-export type QueryFn = <T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string) => Promise<GraphQLResponse<T>>;
+export type QueryFn = <T = Record<string, any>>(
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string,
+) => Promise<GraphQLResponse<T>>;
 
 export interface RunningSubgraph extends RunningService {
   database: Database;
@@ -101,7 +105,10 @@ export async function startSupergraph(target: Target, extraEnv: Record<string, s
     await databases.drop();
   };
   try {
-    const start = async <TContext extends BaseContext>(definition: ServiceDefinition<TContext> & { database: Database }, port: number): Promise<RunningSubgraph> => {
+    const start = async <TContext extends BaseContext>(
+      definition: ServiceDefinition<TContext> & { database: Database },
+      port: number,
+    ): Promise<RunningSubgraph> => {
       const service = await startService(definition, { port });
       running.push(service);
       return { ...service, database: definition.database, query: queryAt(service.url) };
@@ -142,7 +149,8 @@ export async function startSupergraph(target: Target, extraEnv: Record<string, s
       return result.data.createProduct.id;
     };
     const stockOf = async (productId: string) =>
-      (await subgraphs.products.query<{ product: { stock: number } }>('query ($id: ID!) { product(id: $id) { stock } }', { id: productId })).data!.product.stock;
+      (await subgraphs.products.query<{ product: { stock: number } }>('query ($id: ID!) { product(id: $id) { stock } }', { id: productId }))
+        .data!.product.stock;
     return { router, ...subgraphs, env, adminToken, signUp, createProduct, stockOf, stop };
   } catch (error) {
     await stop();

@@ -33,7 +33,9 @@ function storeEnv(kind: StoreKind, prefix: string): Record<string, string> {
 async function startUsers(target: Target, env: Record<string, string>): Promise<{ query: QueryFn; stop(): Promise<void> }> {
   const databases = await createTestDatabases(target);
   try {
-    const service = await startService(await buildUsersService(loadUsersConfig({ ...databases.env, NODE_ENV: 'test', ...env })), { port: 0 });
+    const service = await startService(await buildUsersService(loadUsersConfig({ ...databases.env, NODE_ENV: 'test', ...env })), {
+      port: 0,
+    });
     return { query: queryAt(service.url), stop: async () => (await service.stop(), await databases.drop()) };
   } catch (error) {
     await databases.drop();
@@ -80,9 +82,11 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
 
       test('a successful sign-in clears the failures of that email', async () => {
         await graph.signUp('typo@example.com');
-        for (let i = 0; i < 9; i++) expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' }))).toBe('INVALID_CREDENTIALS');
+        for (let i = 0; i < 9; i++)
+          expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' }))).toBe('INVALID_CREDENTIALS');
         expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' }))).toBe('OK');
-        for (let i = 0; i < 10; i++) expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' }))).toBe('INVALID_CREDENTIALS');
+        for (let i = 0; i < 10; i++)
+          expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' }))).toBe('INVALID_CREDENTIALS');
         expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' }))).toBe('RATE_LIMITED');
       });
 
@@ -112,7 +116,8 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
       });
 
       test(`signIn and signUp share the IP's attempts; ${kind === 'redis' ? 'both replicas count together' : 'each process counts its own'}`, async () => {
-        const signUp = (service: typeof a, email: string) => service.query(SIGN_UP, { input: { email, password: 'password-123', name: 'N' } });
+        const signUp = (service: typeof a, email: string) =>
+          service.query(SIGN_UP, { input: { email, password: 'password-123', name: 'N' } });
         expect(codeOf(await signUp(a, 'one@example.com'))).toBe('OK');
         expect(codeOf(await a.query(SIGN_IN, { email: 'one@example.com', password: 'password-123' }))).toBe('OK');
         expect(codeOf(await b.query(SIGN_IN, { email: 'nobody@example.com', password: 'password-123' }))).toBe('INVALID_CREDENTIALS');
@@ -123,7 +128,9 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
         expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
         expect(refused.errors![0]!.message).toMatch(/from your address: try again in \d+ seconds/);
         expect(hashingStats.derivations).toBe(hashesBefore);
-        expect(codeOf(await b.query(SIGN_IN, { email: 'other@example.com', password: 'whatever-1' }))).toBe(kind === 'redis' ? 'RATE_LIMITED' : 'INVALID_CREDENTIALS');
+        expect(codeOf(await b.query(SIGN_IN, { email: 'other@example.com', password: 'whatever-1' }))).toBe(
+          kind === 'redis' ? 'RATE_LIMITED' : 'INVALID_CREDENTIALS',
+        );
       });
     });
 

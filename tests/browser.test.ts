@@ -51,7 +51,15 @@ describe('a browser app on another origin', () => {
       chromium.launch({
         executablePath: CHROMIUM,
         // As root in a container, with no network beyond this machine: no sandbox, no background calls home.
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       }),
     ]);
     const buyer = await graph.signUp(email);

@@ -15,6 +15,7 @@ describe('supergraph composition', () => {
   test('every subgraph joins the supergraph and the contract types are there', () => {
     const sdl = 'supergraphSdl' in result ? result.supergraphSdl : '';
     for (const name of ['USERS', 'PRODUCTS', 'ORDERS']) expect(sdl).toContain(`${name} @join__graph(name: "${name.toLowerCase()}"`);
-    for (const type of ['type User', 'type Product', 'type Order', 'type Money', 'enum OrderStatus', 'enum Role']) expect(sdl).toContain(type);
+    for (const type of ['type User', 'type Product', 'type Order', 'type Money', 'enum OrderStatus', 'enum Role'])
+      expect(sdl).toContain(type);
   });
 });

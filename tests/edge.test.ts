@@ -55,7 +55,10 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
   afterAll(() => graph?.stop());
 
   const preflight = (url: string, from: string) =>
-    fetch(url, { method: 'OPTIONS', headers: { origin: from, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin: from, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
 
   test('a preflight from an allowed origin gets 204 with methods, headers, Vary and max-age, on the router and a subgraph', async () => {
     for (const url of [graph.router.url, graph.products.url]) {
@@ -64,20 +67,41 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
       expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
       expect(response.headers.get('access-control-allow-methods')!.split(/,\s*/)).toEqual(['GET', 'POST', 'OPTIONS']);
       const allowed = response.headers.get('access-control-allow-headers')!.split(/,\s*/);
-      expect(allowed).toEqual(expect.arrayContaining(['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id', 'traceparent']));
+      expect(allowed).toEqual(
+        expect.arrayContaining([
+          'content-type',
+          'authorization',
+          'apollo-require-preflight',
+          'x-apollo-operation-name',
+          'x-request-id',
+          'traceparent',
+        ]),
+      );
       expect(response.headers.get('vary')).toMatch(/Origin/);
       expect(Number(response.headers.get('access-control-max-age'))).toBeGreaterThan(0);
     }
-    const post = await fetch(graph.router.url, { method: 'POST', headers: { origin: 'http://localhost:5173', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const post = await fetch(graph.router.url, {
+      method: 'POST',
+      headers: { origin: 'http://localhost:5173', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(post.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
   });
 
   test('a disallowed origin gets no CORS headers, and CSRF prevention still refuses simple requests', async () => {
     const response = await preflight(graph.router.url, 'https://evil.example');
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
-    const post = await fetch(graph.router.url, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const post = await fetch(graph.router.url, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(post.headers.get('access-control-allow-origin')).toBeNull();
-    const simple = await fetch(graph.router.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const simple = await fetch(graph.router.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(simple.status).toBe(400);
     expect(await simple.text()).toMatch(/CSRF/);
   });
@@ -98,7 +122,9 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
     const ms = performance.now() - started;
     const sql = services.reduce((sum, s) => sum + s.database.statements.count, 0) - sqlBefore;
     const fetches = services.reduce((sum, s) => sum + s.stats.graphqlRequests, 0) - fetchesBefore - (url === graph.router.url ? 0 : 1);
-    process.stdout.write(`${target}: ${answer.errors?.[0]?.extensions?.code ?? 'ok'} in ${ms.toFixed(1)} ms, ${query.length} bytes, ${sql} SQL statements, ${fetches} subgraph fetches\n`);
+    process.stdout.write(
+      `${target}: ${answer.errors?.[0]?.extensions?.code ?? 'ok'} in ${ms.toFixed(1)} ms, ${query.length} bytes, ${sql} SQL statements, ${fetches} subgraph fetches\n`,
+    );
     return { answer, sql, fetches };
   }
 
@@ -126,14 +152,25 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
     expect(deep.answer.errors![0]!.message).toMatch(/depth limit of 12 exceeded/);
     expect({ sql: deep.sql, fetches: deep.fetches }).toEqual({ sql: 0, fetches: 0 });
 
-    const wide = await measured(graph.router.url, '{ users(first: 100) { edges { node { orders(first: 100) { edges { node { id items { product { name } } } } } } } } }');
+    const wide = await measured(
+      graph.router.url,
+      '{ users(first: 100) { edges { node { orders(first: 100) { edges { node { id items { product { name } } } } } } } } }',
+    );
     expect(wide.answer.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_COST', max: 20_000 });
     expect(wide.answer.errors![0]!.message).toMatch(/cost limit of 20000 exceeded, found \d+/);
     expect({ sql: wide.sql, fetches: wide.fetches }).toEqual({ sql: 0, fetches: 0 });
     // The cost follows variables: the same query with a small page passes.
-    const small = await measured(graph.router.url, 'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id } } } } } } }', { n: 5 });
+    const small = await measured(
+      graph.router.url,
+      'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id } } } } } } }',
+      { n: 5 },
+    );
     expect(small.answer.errors).toBeUndefined();
-    const large = await measured(graph.router.url, 'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id items { product { name } } } } } } } } }', { n: 100 });
+    const large = await measured(
+      graph.router.url,
+      'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id items { product { name } } } } } } } } }',
+      { n: 100 },
+    );
     expect(large.answer.errors![0]!.extensions!.code).toBe('QUERY_TOO_COMPLEX');
   });
 
@@ -143,7 +180,11 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
     let strict: RunningService | undefined;
     try {
       strict = await startService(buildRouter(loadRouterConfig({ ...graph.env, MAX_QUERY_ROOT_FIELDS: '2' })), { port: 0 });
-      const three = await queryAt(strict.url)('{ me { id } products(first: 1) { edges { node { id } } } ... on Query { product(id: "x") { id } } }', {}, graph.adminToken);
+      const three = await queryAt(strict.url)(
+        '{ me { id } products(first: 1) { edges { node { id } } } ... on Query { product(id: "x") { id } } }',
+        {},
+        graph.adminToken,
+      );
       expect(three.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_ROOT_FIELDS', max: 2 });
       expect(three.errors![0]!.message).toMatch(/Root field limit of 2 exceeded, found 3/);
     } finally {
@@ -172,9 +213,24 @@ describe('what production does not tell', () => {
   `);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: { Query: { products: () => [{ id: '1', name: 'Mug' }] } } });
   const start = (production: boolean, inlineTraces?: boolean) =>
-    startService({ name: 'probe', log: createLogger('probe'), production, inlineTraces, edge: loadEdgeConfig({}, production), graph: { schema }, context: async () => ({}) }, { port: 0 });
+    startService(
+      {
+        name: 'probe',
+        log: createLogger('probe'),
+        production,
+        inlineTraces,
+        edge: loadEdgeConfig({}, production),
+        graph: { schema },
+        context: async () => ({}),
+      },
+      { port: 0 },
+    );
   const ask = (service: RunningService, query: string, headers: Record<string, string> = {}) =>
-    fetch(service.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) }).then((r) => r.json() as Promise<{ errors?: { message: string }[]; extensions?: Record<string, unknown> }>);
+    fetch(service.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query }),
+    }).then((r) => r.json() as Promise<{ errors?: { message: string }[]; extensions?: Record<string, unknown> }>);
 
   test('validation errors suggest field names in development only', async () => {
     const [dev, prod] = await Promise.all([start(false), start(true)]);
@@ -215,26 +271,34 @@ describe.each(TARGETS)('what the router passes on to subgraphs, and back, on %s'
       headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
       body: JSON.stringify({ query: SIGN_IN, variables: { email } }),
     });
-    return { status: response.status, ...((await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
+    return {
+      status: response.status,
+      ...((await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] }),
+    };
   };
 
   test("a subgraph's RATE_LIMITED reaches the client through the router with its code and retry hint, counted per client address", async () => {
     for (let i = 0; i < 3; i++) {
-      expect((await signInFrom(graph.router.url, '203.0.113.7', `nobody-${i}@example.com`)).errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+      expect((await signInFrom(graph.router.url, '203.0.113.7', `nobody-${i}@example.com`)).errors![0]!.extensions!.code).toBe(
+        'INVALID_CREDENTIALS',
+      );
     }
     const limited = await signInFrom(graph.router.url, '203.0.113.7', 'nobody-3@example.com');
     expect(limited.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
     expect(limited.errors![0]!.extensions!.response).toBeUndefined();
     expect(limited.errors![0]!.message).toMatch(/try again/i);
     // Another client behind the same router has its own count.
-    expect((await signInFrom(graph.router.url, '203.0.113.8', 'nobody-4@example.com')).errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+    expect((await signInFrom(graph.router.url, '203.0.113.8', 'nobody-4@example.com')).errors![0]!.extensions!.code).toBe(
+      'INVALID_CREDENTIALS',
+    );
   });
 
   test('a router that trusts no proxy ignores a client-sent X-Forwarded-For', async () => {
     const edge = await startService(buildRouter(loadRouterConfig({ ...graph.env, TRUST_PROXY: 'false' })), { port: 0 });
     try {
       const codes: unknown[] = [];
-      for (let i = 0; i < 5; i++) codes.push((await signInFrom(edge.url, `198.51.100.${i}`, `spoof-${i}@example.com`)).errors![0]!.extensions!.code);
+      for (let i = 0; i < 5; i++)
+        codes.push((await signInFrom(edge.url, `198.51.100.${i}`, `spoof-${i}@example.com`)).errors![0]!.extensions!.code);
       expect(codes.slice(3)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']); // one address, whatever the header said
     } finally {
       await edge.stop();

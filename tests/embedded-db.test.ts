@@ -40,7 +40,9 @@ describe('the embedded database', () => {
     } finally {
       await database.close();
     }
-    await expect(openServiceDatabase(loadServiceConfig('products', { DATA_DIR: root, NODE_ENV: 'production' }), createLogger('products'))).rejects.toThrow(/ALLOW_EMBEDDED_DB/);
+    await expect(
+      openServiceDatabase(loadServiceConfig('products', { DATA_DIR: root, NODE_ENV: 'production' }), createLogger('products')),
+    ).rejects.toThrow(/ALLOW_EMBEDDED_DB/);
   });
 
   /** Ten single-row commits; returns how many fsync(2) calls they made. */
@@ -139,7 +141,14 @@ describe('the embedded database', () => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'subgraphs/products/index.ts'], {
         cwd: PROJECT_ROOT,
         encoding: 'utf8',
-        env: { ...process.env, NODE_ENV: 'production', DATA_DIR: root, PRODUCTS_PORT: '0', PRODUCTS_DATABASE_URL: '', ALLOW_EMBEDDED_DB: '' },
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          DATA_DIR: root,
+          PRODUCTS_PORT: '0',
+          PRODUCTS_DATABASE_URL: '',
+          ALLOW_EMBEDDED_DB: '',
+        },
         timeout: 60_000,
       });
       expect(run.status).toBe(1);

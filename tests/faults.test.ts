@@ -25,10 +25,11 @@ async function blackHole(): Promise<{ url: string; requests: () => number; close
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     requests: () => requests,
-    close: () => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -64,7 +65,9 @@ describe.each(TARGETS)('a failing subgraph costs only its own fields, on %s', (t
       const router = await routerWith({ USERS_URL: hole.url, SUBGRAPH_TIMEOUT_MS: '300' });
       const started = performance.now();
       const answer = await queryAt(router.url)(BOTH, {}, token);
-      process.stdout.write(`${target}: users paused, answered in ${(performance.now() - started).toFixed(0)} ms: ${JSON.stringify(answer.data)}\n`);
+      process.stdout.write(
+        `${target}: users paused, answered in ${(performance.now() - started).toFixed(0)} ms: ${JSON.stringify(answer.data)}\n`,
+      );
       expect(answer.status).toBe(200);
       expect(answer.data).toEqual({ me: null, products: { edges: [{ node: { sku: 'FAULT-1' } }] } });
       expect(answer.errors).toHaveLength(1);
@@ -90,7 +93,12 @@ describe.each(TARGETS)('a failing subgraph costs only its own fields, on %s', (t
   test('after repeated failures the circuit opens: calls fail at once without reaching it, then one probe goes out', async () => {
     const hole = await blackHole();
     try {
-      const router = await routerWith({ USERS_URL: hole.url, SUBGRAPH_TIMEOUT_MS: '200', SUBGRAPH_BREAKER_FAILURES: '2', SUBGRAPH_BREAKER_COOLDOWN_MS: '500' });
+      const router = await routerWith({
+        USERS_URL: hole.url,
+        SUBGRAPH_TIMEOUT_MS: '200',
+        SUBGRAPH_BREAKER_FAILURES: '2',
+        SUBGRAPH_BREAKER_COOLDOWN_MS: '500',
+      });
       const ask = () => queryAt(router.url)('{ me { name } }', {}, token);
       for (let i = 0; i < 2; i++) expect((await ask()).errors![0]!.message).toMatch(/no answer within 200 ms/);
       const requestsWhenOpened = hole.requests();
@@ -111,7 +119,9 @@ describe.each(TARGETS)('a failing subgraph costs only its own fields, on %s', (t
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supergraph-'));
     try {
       const file = path.join(dir, 'supergraph.graphql');
-      const sdl = fs.readFileSync(SUPERGRAPH_FILE, 'utf8').replace(/(@join__graph\(name: "products", url: ")[^"]+/, `$1${graph.products.url}`);
+      const sdl = fs
+        .readFileSync(SUPERGRAPH_FILE, 'utf8')
+        .replace(/(@join__graph\(name: "products", url: ")[^"]+/, `$1${graph.products.url}`);
       expect(sdl).toContain(graph.products.url);
       fs.writeFileSync(file, sdl);
       const { PRODUCTS_PORT: _port, ...withoutProducts } = graph.env;
@@ -120,7 +130,9 @@ describe.each(TARGETS)('a failing subgraph costs only its own fields, on %s', (t
       const answer = await queryAt(router.url)('{ productBySku(sku: "FAULT-1") { name } }');
       expect(answer).toMatchObject({ data: { productBySku: { name: 'FAULT-1' } } });
       expect(loadRouterConfig({}).subgraphUrls).toEqual({});
-      expect(loadRouterConfig({ USERS_URL: 'http://users.internal:4001/graphql' }).subgraphUrls).toEqual({ users: new URL('http://users.internal:4001/graphql') });
+      expect(loadRouterConfig({ USERS_URL: 'http://users.internal:4001/graphql' }).subgraphUrls).toEqual({
+        users: new URL('http://users.internal:4001/graphql'),
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

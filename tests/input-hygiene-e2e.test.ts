@@ -13,7 +13,11 @@ async function logLines(run: () => Promise<void>): Promise<{ level: string; mess
     process.env.LOG_LEVEL = level;
     write.mockRestore();
   }
-  return written.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return written
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 // Input hygiene through the running supergraph: control characters in any argument (refused by
@@ -28,7 +32,8 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
   afterAll(() => graph?.stop());
 
   const CREATE = 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id name } }';
-  const create = (sku: string, name: string) => graph.router.query(CREATE, { input: { sku, name, priceCents: 100, stock: 1 } }, graph.adminToken);
+  const create = (sku: string, name: string) =>
+    graph.router.query(CREATE, { input: { sku, name, priceCents: 100, stock: 1 } }, graph.adminToken);
   const SEARCH = 'query ($search: String) { products(first: 100, search: $search) { edges { node { name } } } }';
   const search = async (text: string) => {
     const result = await graph.router.query(SEARCH, { search: text });
@@ -42,8 +47,17 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
       customer = await graph.signUp('hygiene@example.com');
     });
 
-    const refusedAtRouter = async (query: string, variables: Record<string, unknown> | undefined, token: string | undefined, argument: string) => {
-      const before = { users: graph.users.stats.graphqlRequests, products: graph.products.stats.graphqlRequests, orders: graph.orders.stats.graphqlRequests };
+    const refusedAtRouter = async (
+      query: string,
+      variables: Record<string, unknown> | undefined,
+      token: string | undefined,
+      argument: string,
+    ) => {
+      const before = {
+        users: graph.users.stats.graphqlRequests,
+        products: graph.products.stats.graphqlRequests,
+        orders: graph.orders.stats.graphqlRequests,
+      };
       let result!: Awaited<ReturnType<Supergraph['router']['query']>>;
       const lines = await logLines(async () => {
         result = await graph.router.query(query, variables, token);
@@ -51,8 +65,14 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
       expect(result.status).toBe(400);
       expect(result.errors).toHaveLength(1);
       expect(result.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument });
-      expect(result.errors![0]!.message).toBe(`${argument.startsWith('$') ? 'Variable' : 'Argument'} "${argument}" contains a control character (U+0000); remove it.`);
-      expect({ users: graph.users.stats.graphqlRequests, products: graph.products.stats.graphqlRequests, orders: graph.orders.stats.graphqlRequests }).toEqual(before);
+      expect(result.errors![0]!.message).toBe(
+        `${argument.startsWith('$') ? 'Variable' : 'Argument'} "${argument}" contains a control character (U+0000); remove it.`,
+      );
+      expect({
+        users: graph.users.stats.graphqlRequests,
+        products: graph.products.stats.graphqlRequests,
+        orders: graph.orders.stats.graphqlRequests,
+      }).toEqual(before);
       // One WARN line at most, no stack: not the INTERNAL_SERVER_ERROR logged at ERROR it used to be.
       expect(lines.filter((line) => line.level === 'error')).toEqual([]);
       expect(lines).toHaveLength(1);
@@ -62,7 +82,12 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
 
     test('products(search:), as a literal and as a variable', async () => {
       await refusedAtRouter('{ products(search: "cot\\u0000ton") { edges { node { id } } } }', undefined, undefined, 'search');
-      await refusedAtRouter('query ($search: String) { products(search: $search) { edges { node { id } } } }', { search: 'cot\u0000ton' }, undefined, '$search');
+      await refusedAtRouter(
+        'query ($search: String) { products(search: $search) { edges { node { id } } } }',
+        { search: 'cot\u0000ton' },
+        undefined,
+        '$search',
+      );
     });
 
     test('order(id:), signed in', async () => {
@@ -71,18 +96,40 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
     });
 
     test('signIn email', async () => {
-      await refusedAtRouter('mutation { signIn(email: "a\\u0000@example.com", password: "password-123") { token } }', undefined, undefined, 'email');
-      await refusedAtRouter('mutation ($email: String!) { signIn(email: $email, password: "password-123") { token } }', { email: 'a\u0000@example.com' }, undefined, '$email');
+      await refusedAtRouter(
+        'mutation { signIn(email: "a\\u0000@example.com", password: "password-123") { token } }',
+        undefined,
+        undefined,
+        'email',
+      );
+      await refusedAtRouter(
+        'mutation ($email: String!) { signIn(email: $email, password: "password-123") { token } }',
+        { email: 'a\u0000@example.com' },
+        undefined,
+        '$email',
+      );
     });
 
     test('createProduct name, as an ADMIN, inside the input object', async () => {
-      await refusedAtRouter('mutation { createProduct(input: { sku: "NUL-1", name: "bad\\u0000name", priceCents: 1, stock: 1 }) { id } }', undefined, graph.adminToken, 'input.name');
-      await refusedAtRouter(CREATE, { input: { sku: 'NUL-1', name: 'bad\u0000name', priceCents: 1, stock: 1 } }, graph.adminToken, '$input.name');
+      await refusedAtRouter(
+        'mutation { createProduct(input: { sku: "NUL-1", name: "bad\\u0000name", priceCents: 1, stock: 1 }) { id } }',
+        undefined,
+        graph.adminToken,
+        'input.name',
+      );
+      await refusedAtRouter(
+        CREATE,
+        { input: { sku: 'NUL-1', name: 'bad\u0000name', priceCents: 1, stock: 1 } },
+        graph.adminToken,
+        '$input.name',
+      );
       expect((await graph.products.query('{ productBySku(sku: "NUL-1") { id } }')).data!.productBySku).toBeNull();
     });
 
     test('each subgraph refuses the same on its own, _entities representations included', async () => {
-      const search = await graph.products.query('query ($search: String) { products(search: $search) { edges { node { id } } } }', { search: '\u0000' });
+      const search = await graph.products.query('query ($search: String) { products(search: $search) { edges { node { id } } } }', {
+        search: '\u0000',
+      });
       expect(search.status).toBe(400);
       expect(search.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: '$search' });
       const signIn = await graph.users.query('mutation { signIn(email: "\\u0000", password: "password-123") { token } }');
@@ -91,9 +138,15 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
       const order = await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: '\u0000' }, customer.token);
       expect(order.status).toBe(400);
       expect(order.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: '$id' });
-      const entities = await graph.products.query('query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { name } } }', {
-        representations: [{ __typename: 'Product', id: 'fine' }, { __typename: 'Product', id: 'p\u0000' }],
-      });
+      const entities = await graph.products.query(
+        'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { name } } }',
+        {
+          representations: [
+            { __typename: 'Product', id: 'fine' },
+            { __typename: 'Product', id: 'p\u0000' },
+          ],
+        },
+      );
       expect(entities.status).toBe(400);
       expect(entities.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: '$representations[1].id' });
     });
@@ -161,12 +214,16 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
 
     test('a signUp name with a bidi override is BAD_USER_INPUT naming the field; ordinary names pass', async () => {
       const SIGN_UP = 'mutation ($input: SignUpInput!) { signUp(input: $input) { user { name } } }';
-      const refused = await graph.router.query(SIGN_UP, { input: { email: 'bidi@example.com', password: 'password-123', name: 'Ann\u202Eeb' } });
+      const refused = await graph.router.query(SIGN_UP, {
+        input: { email: 'bidi@example.com', password: 'password-123', name: 'Ann\u202Eeb' },
+      });
       expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
       expect(refused.errors![0]!.message).toContain('U+202E');
       const blank = await graph.router.query(SIGN_UP, { input: { email: 'blank@example.com', password: 'password-123', name: '  ' } });
       expect(blank.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
-      const accepted = await graph.router.query(SIGN_UP, { input: { email: 'zoe@example.com', password: 'password-123', name: '  Zoë Ångström 😀 ' } });
+      const accepted = await graph.router.query(SIGN_UP, {
+        input: { email: 'zoe@example.com', password: 'password-123', name: '  Zoë Ångström 😀 ' },
+      });
       expect(accepted.errors).toBeUndefined();
       expect(accepted.data!.signUp.user.name).toBe('Zoë Ångström 😀');
     });

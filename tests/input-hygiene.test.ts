@@ -86,13 +86,28 @@ async function expectRefused(query: string, variables: Record<string, unknown> |
 
 describe('inputHygienePlugin', () => {
   test('a NUL byte in a variable is refused before any resolver runs, with HTTP 400 and the variable named', async () => {
-    await expectRefused('query ($text: String) { echo(text: $text) }', { text: 'a\u0000b' }, '$text', 'Variable "$text" contains a control character (U+0000); remove it.');
+    await expectRefused(
+      'query ($text: String) { echo(text: $text) }',
+      { text: 'a\u0000b' },
+      '$text',
+      'Variable "$text" contains a control character (U+0000); remove it.',
+    );
   });
 
   test('a NUL byte in a string literal argument is refused, naming the argument', async () => {
-    await expectRefused('{ echo(text: "a\\u0000b") }', undefined, 'text', 'Argument "text" contains a control character (U+0000); remove it.');
+    await expectRefused(
+      '{ echo(text: "a\\u0000b") }',
+      undefined,
+      'text',
+      'Argument "text" contains a control character (U+0000); remove it.',
+    );
     await expectRefused('{ echo(id: "\\u0000") }', undefined, 'id', 'Argument "id" contains a control character (U+0000); remove it.');
-    await expectRefused('{ echo(text: """block \u0000""") }', undefined, 'text', 'Argument "text" contains a control character (U+0000); remove it.');
+    await expectRefused(
+      '{ echo(text: """block \u0000""") }',
+      undefined,
+      'text',
+      'Argument "text" contains a control character (U+0000); remove it.',
+    );
   });
 
   test('the path inside input objects and lists is named, for literals and for variables', async () => {
@@ -109,19 +124,54 @@ describe('inputHygienePlugin', () => {
       'Variable "$filter.lines[0].tags[1]" contains a control character (U+001B); remove it.',
     );
     // _entities representations reach a subgraph as a variable of a scalar that takes any JSON.
-    await expectRefused('query ($value: Any) { any(value: $value) }', { value: [{ __typename: 'Product', id: 'p\u0000' }] }, '$value[0].id', 'Variable "$value[0].id" contains a control character (U+0000); remove it.');
+    await expectRefused(
+      'query ($value: Any) { any(value: $value) }',
+      { value: [{ __typename: 'Product', id: 'p\u0000' }] },
+      '$value[0].id',
+      'Variable "$value[0].id" contains a control character (U+0000); remove it.',
+    );
   });
 
   test('literals in fragments, inline fragments, directives and variable defaults are checked', async () => {
-    await expectRefused('query { ...F } fragment F on Query { nested { echo(text: "\\u007f") } }', undefined, 'text', 'Argument "text" contains a control character (U+007F); remove it.');
-    await expectRefused('query { ... on Query { echo(text: "\\u0008") } }', undefined, 'text', 'Argument "text" contains a control character (U+0008); remove it.');
-    await expectRefused('{ echo @tag(label: "\\u0001") }', undefined, 'label', 'Argument "label" contains a control character (U+0001); remove it.');
-    await expectRefused('query ($text: String = "\\u0000") { echo(text: $text) }', undefined, '$text', 'Variable "$text" contains a control character (U+0000); remove it.');
+    await expectRefused(
+      'query { ...F } fragment F on Query { nested { echo(text: "\\u007f") } }',
+      undefined,
+      'text',
+      'Argument "text" contains a control character (U+007F); remove it.',
+    );
+    await expectRefused(
+      'query { ... on Query { echo(text: "\\u0008") } }',
+      undefined,
+      'text',
+      'Argument "text" contains a control character (U+0008); remove it.',
+    );
+    await expectRefused(
+      '{ echo @tag(label: "\\u0001") }',
+      undefined,
+      'label',
+      'Argument "label" contains a control character (U+0001); remove it.',
+    );
+    await expectRefused(
+      'query ($text: String = "\\u0000") { echo(text: $text) }',
+      undefined,
+      '$text',
+      'Variable "$text" contains a control character (U+0000); remove it.',
+    );
   });
 
   test('C1 controls and lone surrogates are refused', async () => {
-    await expectRefused('query ($text: String) { echo(text: $text) }', { text: 'next\u0085line' }, '$text', 'Variable "$text" contains a control character (U+0085); remove it.');
-    await expectRefused('query ($text: String) { echo(text: $text) }', { text: '\u009b31m' }, '$text', 'Variable "$text" contains a control character (U+009B); remove it.');
+    await expectRefused(
+      'query ($text: String) { echo(text: $text) }',
+      { text: 'next\u0085line' },
+      '$text',
+      'Variable "$text" contains a control character (U+0085); remove it.',
+    );
+    await expectRefused(
+      'query ($text: String) { echo(text: $text) }',
+      { text: '\u009b31m' },
+      '$text',
+      'Variable "$text" contains a control character (U+009B); remove it.',
+    );
     await expectRefused(
       'query ($text: String) { echo(text: $text) }',
       { text: 'half \ud83d' },
@@ -146,7 +196,9 @@ describe('inputHygienePlugin', () => {
     expect(result.status).toBe(200);
     expect(env.calls).toEqual([{ text, filter: { lines: [{ name: 'x', tags: ['y'] }], note: null } }]);
     expect((await run('{ echo(text: "tab\\t line\\n 😀 \\ud83d\\ude00") }')).errors).toBeUndefined();
-    expect((await run('query ($value: Any) { any(value: $value) }', { value: { n: 1, b: true, z: null, list: [1.5, 'ok'] } })).errors).toBeUndefined();
+    expect(
+      (await run('query ($value: Any) { any(value: $value) }', { value: { n: 1, b: true, z: null, list: [1.5, 'ok'] } })).errors,
+    ).toBeUndefined();
     expect(env.lines).toEqual([]);
   });
 
@@ -180,13 +232,20 @@ describe('inputHygienePlugin', () => {
   test('a refusal is one WARN line naming the argument and code point, with no stack and no value', async () => {
     await run('query Search ($text: String) { echo(text: $text) }', { text: 'secret\u0000' });
     expect(env.lines).toEqual([
-      { level: 'warn', message: 'refused a control character or unpaired surrogate in the input', fields: { argument: '$text', codePoint: 'U+0000', operationName: 'Search' } },
+      {
+        level: 'warn',
+        message: 'refused a control character or unpaired surrogate in the input',
+        fields: { argument: '$text', codePoint: 'U+0000', operationName: 'Search' },
+      },
     ]);
   });
 
   test('executeOperation reports the same error', async () => {
     const response = await env.server.executeOperation({ query: '{ echo(text: "\\u0000") }' });
     expect(response.http.status).toBe(400);
-    expect(response.body.kind === 'single' && response.body.singleResult.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: 'text' });
+    expect(response.body.kind === 'single' && response.body.singleResult.errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      argument: 'text',
+    });
   });
 });

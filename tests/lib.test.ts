@@ -13,8 +13,16 @@ describe('error masking', () => {
   test('a database error reaches the client as INTERNAL_SERVER_ERROR with no SQL, and is logged in full', () => {
     const prismaError = Object.assign(new Error('Invalid `prisma.user.create()`: SELECT "password_hash" FROM users'), { code: 'P2010' });
     const wrapped = new GraphQLError(prismaError.message, { originalError: prismaError, path: ['signUp'] });
-    const formatted = format({ message: prismaError.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, wrapped);
-    expect(formatted).toEqual({ message: expect.stringMatching(/^Internal server error/), path: undefined, locations: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    const formatted = format(
+      { message: prismaError.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } },
+      wrapped,
+    );
+    expect(formatted).toEqual({
+      message: expect.stringMatching(/^Internal server error/),
+      path: undefined,
+      locations: undefined,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(JSON.stringify(formatted)).not.toMatch(/SELECT|prisma|password/);
     expect(logged).toHaveLength(1);
   });
@@ -35,12 +43,19 @@ describe('error masking', () => {
 
 describe('configuration', () => {
   test('a bad port names the variable', () => {
-    expect(() => readPort({ USERS_PORT: 'abc' }, 'USERS_PORT', 4001)).toThrow(new ConfigError('USERS_PORT must be a port number between 0 and 65535, got "abc"'));
+    expect(() => readPort({ USERS_PORT: 'abc' }, 'USERS_PORT', 4001)).toThrow(
+      new ConfigError('USERS_PORT must be a port number between 0 and 65535, got "abc"'),
+    );
   });
 
   test('a service uses PostgreSQL when its URL is set, the embedded database under DATA_DIR otherwise', () => {
-    expect(loadServiceConfig('orders', { ORDERS_DATABASE_URL: 'postgresql://u:p@db:5432/orders' }).databaseUrl).toBe('postgresql://u:p@db:5432/orders');
-    expect(parseDatabaseUrl(loadServiceConfig('orders', { DATA_DIR: '/srv/data' }).databaseUrl)).toEqual({ kind: 'pglite', dir: '/srv/data/orders/pgdata' });
+    expect(loadServiceConfig('orders', { ORDERS_DATABASE_URL: 'postgresql://u:p@db:5432/orders' }).databaseUrl).toBe(
+      'postgresql://u:p@db:5432/orders',
+    );
+    expect(parseDatabaseUrl(loadServiceConfig('orders', { DATA_DIR: '/srv/data' }).databaseUrl)).toEqual({
+      kind: 'pglite',
+      dir: '/srv/data/orders/pgdata',
+    });
     expect(() => parseDatabaseUrl('mysql://x')).toThrow(/Unsupported database URL/);
     expect(redactUrl('postgresql://user:secret@host/db')).toBe('postgresql://user:***@host/db');
   });
@@ -48,7 +63,9 @@ describe('configuration', () => {
 
 describe('production settings', () => {
   test('demo data (published passwords) cannot be seeded in production', () => {
-    expect(() => loadServiceConfig('users', { NODE_ENV: 'production', SEED_DEMO_DATA: 'true' })).toThrow(/SEED_DEMO_DATA must not be set in production/);
+    expect(() => loadServiceConfig('users', { NODE_ENV: 'production', SEED_DEMO_DATA: 'true' })).toThrow(
+      /SEED_DEMO_DATA must not be set in production/,
+    );
     expect(loadServiceConfig('users', { NODE_ENV: 'production' }).seedDemoData).toBe(false);
   });
 });
@@ -56,9 +73,14 @@ describe('production settings', () => {
 describe('pagination arguments', () => {
   test('first must be 0..100 and after must be a cursor we issued', () => {
     expect(readPageArgs(undefined, undefined, 'text')).toEqual({ first: 20, take: 21, after: null });
-    expect(readPageArgs(5, encodeCursor(['2026-01-01T00:00:00.000Z', 'id-1']), 'timestamp')).toEqual({ first: 5, take: 6, after: ['2026-01-01T00:00:00.000Z', 'id-1'] });
+    expect(readPageArgs(5, encodeCursor(['2026-01-01T00:00:00.000Z', 'id-1']), 'timestamp')).toEqual({
+      first: 5,
+      take: 6,
+      after: ['2026-01-01T00:00:00.000Z', 'id-1'],
+    });
     for (const first of [-1, 101]) expect(() => readPageArgs(first, null, 'text')).toThrow(/between 0 and 100/);
-    for (const cursor of ['garbage', Buffer.from('{"a":1}').toString('base64url')]) expect(() => readPageArgs(1, cursor, 'text')).toThrow(/not a cursor/);
+    for (const cursor of ['garbage', Buffer.from('{"a":1}').toString('base64url')])
+      expect(() => readPageArgs(1, cursor, 'text')).toThrow(/not a cursor/);
     // The right shape, a tampered value: refused before it reaches SQL.
     expect(() => readPageArgs(1, encodeCursor(['not-a-date', 'id-1']), 'timestamp')).toThrow(/not a cursor/);
     expect(readPageArgs(1, encodeCursor(['Apple', 'id-1']), 'text').after).toEqual(['Apple', 'id-1']);

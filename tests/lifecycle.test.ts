@@ -79,7 +79,9 @@ function rawConnection(port: number) {
         const headEnd = received.indexOf('\r\n\r\n');
         if (headEnd >= 0) {
           const [statusLine, ...lines] = received.subarray(0, headEnd).toString().split('\r\n');
-          const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+          const headers = Object.fromEntries(
+            lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+          );
           const end = headEnd + 4 + Number(headers['content-length']);
           if (received.length >= end) {
             const body = received.subarray(headEnd + 4, end).toString();
@@ -161,7 +163,10 @@ describe('service processes', () => {
 
     await probe.write('\r\n');
     const health = await probe.response();
-    expect({ status: health.status, body: JSON.parse(health.body) }).toEqual({ status: 503, body: { status: 'draining', service: 'products' } });
+    expect({ status: health.status, body: JSON.parse(health.body) }).toEqual({
+      status: 503,
+      body: { status: 'draining', service: 'products' },
+    });
     expect(health.headers.connection).toBe('close');
 
     await inFlight.finish();
@@ -225,9 +230,23 @@ describe('the router while the supergraph loads', () => {
     const supergraphSdl = fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
     const gateway = new ApolloGateway({ supergraphSdl: async () => (await loaded, { supergraphSdl }) });
     const port = await freePort();
-    const starting = startService({ name: 'router', log: createLogger('router'), production: false, edge: loadEdgeConfig({}, false), graph: { gateway }, context: async () => ({}) }, { port });
+    const starting = startService(
+      {
+        name: 'router',
+        log: createLogger('router'),
+        production: false,
+        edge: loadEdgeConfig({}, false),
+        graph: { gateway },
+        context: async () => ({}),
+      },
+      { port },
+    );
     await waitFor(`http://localhost:${port}/health`, 503);
-    const early = await fetch(`http://localhost:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const early = await fetch(`http://localhost:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(early.status).toBe(503);
     expect((await early.json()).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
     load();
@@ -244,12 +263,29 @@ describe('GET /ready', () => {
   test('shows reasons meant to be shown, and hides driver errors that name hosts', async () => {
     let failure: Error = new NotReadyError('migrations not applied: 20260101000000_init');
     const running = await startService(
-      { name: 'probe', log: createLogger('probe'), production: false, edge: loadEdgeConfig({}, false), graph: { schema: buildSchema('type Query { ok: Boolean }') }, context: async () => ({}), checkReady: async () => { throw failure; } },
+      {
+        name: 'probe',
+        log: createLogger('probe'),
+        production: false,
+        edge: loadEdgeConfig({}, false),
+        graph: { schema: buildSchema('type Query { ok: Boolean }') },
+        context: async () => ({}),
+        checkReady: async () => {
+          throw failure;
+        },
+      },
       { port: 0 },
     );
     try {
-      const ready = () => fetch(`http://localhost:${running.port}/ready`).then(async (response) => ({ status: response.status, body: await response.json() }));
-      expect(await ready()).toEqual({ status: 503, body: { status: 'not ready', service: 'probe', reason: 'migrations not applied: 20260101000000_init' } });
+      const ready = () =>
+        fetch(`http://localhost:${running.port}/ready`).then(async (response) => ({
+          status: response.status,
+          body: await response.json(),
+        }));
+      expect(await ready()).toEqual({
+        status: 503,
+        body: { status: 'not ready', service: 'probe', reason: 'migrations not applied: 20260101000000_init' },
+      });
       failure = new Error('connect ECONNREFUSED 10.1.2.3:5432');
       const hidden = await ready();
       expect(hidden.status).toBe(503);

@@ -1,7 +1,8 @@
 import { startSupergraph, type Supergraph } from '../testing/harness';
 import { TARGETS } from '../testing/databases';
 
-const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents currency } items { product { id } quantity unitPrice { amountCents } } buyer { id } } }';
+const PLACE =
+  'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents currency } items { product { id } quantity unitPrice { amountCents } } buyer { id } } }';
 const CANCEL = 'mutation ($id: ID!) { cancelOrder(id: $id) { id status } }';
 
 describe.each(TARGETS)('orders across services on %s', (target) => {
@@ -11,7 +12,8 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
 
   const createProduct = (sku: string, priceCents: number, stock: number) => graph.createProduct(sku, priceCents, stock);
   const stockOf = (id: string) => graph.stockOf(id);
-  const myOrders = async (token: string) => (await graph.orders.query('{ orders(first: 100) { edges { node { id status } } } }', {}, token)).data!.orders.edges;
+  const myOrders = async (token: string) =>
+    (await graph.orders.query('{ orders(first: 100) { edges { node { id status } } } }', {}, token)).data!.orders.edges;
 
   beforeAll(async () => {
     graph = await startSupergraph(target);
@@ -23,7 +25,18 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   test('placeOrder takes current prices, reserves stock and stores the total', async () => {
     const mug = await createProduct('MUG', 1200, 5);
     const tee = await createProduct('TEE', 2500, 5);
-    const result = await graph.orders.query(PLACE, { input: { items: [{ productId: tee, quantity: 1 }, { productId: mug, quantity: 2 }] } }, buyer.token);
+    const result = await graph.orders.query(
+      PLACE,
+      {
+        input: {
+          items: [
+            { productId: tee, quantity: 1 },
+            { productId: mug, quantity: 2 },
+          ],
+        },
+      },
+      buyer.token,
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data!.placeOrder).toMatchObject({
       status: 'CONFIRMED',
@@ -42,7 +55,18 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
     const plenty = await createProduct('PLENTY', 100, 50);
     const scarce = await createProduct('SCARCE', 100, 2);
     const before = (await myOrders(buyer.token)).length;
-    const result = await graph.orders.query(PLACE, { input: { items: [{ productId: plenty, quantity: 5 }, { productId: scarce, quantity: 3 }] } }, buyer.token);
+    const result = await graph.orders.query(
+      PLACE,
+      {
+        input: {
+          items: [
+            { productId: plenty, quantity: 5 },
+            { productId: scarce, quantity: 3 },
+          ],
+        },
+      },
+      buyer.token,
+    );
     expect(result.errors![0]!.extensions!.code).toBe('INSUFFICIENT_STOCK');
     expect(result.errors![0]!.message).toMatch(/stock/i);
     expect(await stockOf(plenty)).toBe(50);
@@ -53,7 +77,10 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   test('the same idempotencyKey from the same user returns the same order and reserves once', async () => {
     const pen = await createProduct('PEN', 300, 10);
     const input = { items: [{ productId: pen, quantity: 4 }], idempotencyKey: 'checkout-42' };
-    const [first, second] = await Promise.all([graph.orders.query(PLACE, { input }, buyer.token), graph.orders.query(PLACE, { input }, buyer.token)]);
+    const [first, second] = await Promise.all([
+      graph.orders.query(PLACE, { input }, buyer.token),
+      graph.orders.query(PLACE, { input }, buyer.token),
+    ]);
     const third = await graph.orders.query(PLACE, { input }, buyer.token);
     expect(first.data!.placeOrder.status).toBe('CONFIRMED');
     expect(second.data!.placeOrder).toEqual(first.data!.placeOrder);
@@ -69,12 +96,21 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   test('a repeated idempotencyKey with other items or quantities is IDEMPOTENCY_KEY_REUSED; the same lines in another order are the same request', async () => {
     const ink = await createProduct('INK', 100, 10);
     const nib = await createProduct('NIB', 50, 10);
-    const cart = [{ productId: ink, quantity: 2 }, { productId: nib, quantity: 1 }];
+    const cart = [
+      { productId: ink, quantity: 2 },
+      { productId: nib, quantity: 1 },
+    ];
     const first = await graph.orders.query(PLACE, { input: { items: cart, idempotencyKey: 'cart-7' } }, buyer.token);
     expect(first.data!.placeOrder.status).toBe('CONFIRMED');
     const reordered = await graph.orders.query(PLACE, { input: { items: [...cart].reverse(), idempotencyKey: 'cart-7' } }, buyer.token);
     expect(reordered.data!.placeOrder.id).toBe(first.data!.placeOrder.id);
-    for (const items of [[{ productId: ink, quantity: 3 }, { productId: nib, quantity: 1 }], [{ productId: ink, quantity: 2 }]]) {
+    for (const items of [
+      [
+        { productId: ink, quantity: 3 },
+        { productId: nib, quantity: 1 },
+      ],
+      [{ productId: ink, quantity: 2 }],
+    ]) {
       const reused = await graph.orders.query(PLACE, { input: { items, idempotencyKey: 'cart-7' } }, buyer.token);
       expect(reused.errors![0]!.extensions!.code).toBe('IDEMPOTENCY_KEY_REUSED');
       expect(reused.errors![0]!.message).toMatch(/use a new key/);
@@ -115,7 +151,15 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
     [{ items: [{ productId: 'p', quantity: 0 }] }, /quantity must be from 1 to 1000/],
     [{ items: [{ productId: 'p', quantity: 1001 }] }, /quantity must be from 1 to 1000/],
     [{ items: Array.from({ length: 51 }, (_, i) => ({ productId: `p${i}`, quantity: 1 })) }, /at most 50 lines/],
-    [{ items: [{ productId: 'p', quantity: 1 }, { productId: 'p', quantity: 2 }] }, /more than once/],
+    [
+      {
+        items: [
+          { productId: 'p', quantity: 1 },
+          { productId: 'p', quantity: 2 },
+        ],
+      },
+      /more than once/,
+    ],
     [{ items: [{ productId: 'p', quantity: 1 }], idempotencyKey: '' }, /idempotencyKey/],
   ])('placeOrder %# rejects bad input with BAD_USER_INPUT', async (input, message) => {
     const result = await graph.orders.query(PLACE, { input }, buyer.token);
@@ -134,15 +178,21 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
 
   test('order(id) is for its buyer or an ADMIN; orders lists own for customers and all for ADMINs, newest first', async () => {
     const [mine] = await myOrders(buyer.token);
-    expect((await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, buyer.token)).data!.order.id).toBe(mine.node.id);
-    expect((await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, other.token)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect((await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, buyer.token)).data!.order.id).toBe(
+      mine.node.id,
+    );
+    expect(
+      (await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, other.token)).errors![0]!.extensions!
+        .code,
+    ).toBe('FORBIDDEN');
     expect((await graph.orders.query('{ order(id: "nope") { id } }', {}, buyer.token)).data!.order).toBeNull();
     const all = await myOrders(graph.adminToken);
     const buyers = await myOrders(buyer.token);
     const others = await myOrders(other.token);
     expect(all).toHaveLength(buyers.length + others.length);
     expect((await graph.orders.query('{ orders { edges { node { id } } } }')).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
-    const QUERY = 'query ($after: String) { orders(first: 3, after: $after) { edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } }';
+    const QUERY =
+      'query ($after: String) { orders(first: 3, after: $after) { edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } }';
     const paged: { id: string; createdAt: string }[] = [];
     let after: string | null = null;
     do {
@@ -164,7 +214,11 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
     expect(own.data!._entities).toEqual([{ id: mine.node.id, status: mine.node.status }]);
     const theirs = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine.node.id }] }, other.token);
     expect(theirs.errors![0]!.extensions!.code).toBe('FORBIDDEN');
-    const user = await graph.orders.query('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders(first: 1) { edges { node { id } } } } } }', { r: [{ __typename: 'User', id: buyer.id }] }, buyer.token);
+    const user = await graph.orders.query(
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders(first: 1) { edges { node { id } } } } } }',
+      { r: [{ __typename: 'User', id: buyer.id }] },
+      buyer.token,
+    );
     expect(user.data!._entities[0].orders.edges).toHaveLength(1);
   });
 });

@@ -58,11 +58,17 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
   test('concurrent repeats of one idempotencyKey all answer with the same CONFIRMED order, reserved once', async () => {
     const pen = await createProduct('IDEM', 250, 20);
     const input = { items: [{ productId: pen, quantity: 3 }], idempotencyKey: 'same-cart' };
-    const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents } items { quantity } } }';
+    const PLACE =
+      'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents } items { quantity } } }';
     const results = await Promise.all(Array.from({ length: 5 }, () => graph.orders.query(PLACE, { input }, buyer.token)));
     for (const result of results) {
       expect(result.errors).toBeUndefined();
-      expect(result.data!.placeOrder).toEqual({ id: results[0]!.data!.placeOrder.id, status: 'CONFIRMED', total: { amountCents: 750 }, items: [{ quantity: 3 }] });
+      expect(result.data!.placeOrder).toEqual({
+        id: results[0]!.data!.placeOrder.id,
+        status: 'CONFIRMED',
+        total: { amountCents: 750 },
+        items: [{ quantity: 3 }],
+      });
     }
     expect(await stockOf(pen)).toBe(17);
   });
@@ -71,7 +77,9 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     const item = await createProduct('OUTAGE', 100, 10);
     const input = { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'outage-1' };
     // The reservation is made but its answer is lost, and the compensating release cannot get through either.
-    await expect(placeOrder(deps(network({ lostReply: true, releaseDown: true })), viewer(), input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    await expect(placeOrder(deps(network({ lostReply: true, releaseDown: true })), viewer(), input)).rejects.toMatchObject({
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
     const failed = await store.findByIdempotencyKey(buyer.id, 'outage-1');
     expect(failed?.status).toBe('FAILED');
     expect(await stockOf(item)).toBe(8);
@@ -94,7 +102,9 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
   test('a failed placement is compensated (stock back, order FAILED) and the same key then places it afresh', async () => {
     const item = await createProduct('FAILS', 100, 10);
     const input = { items: [{ productId: item, quantity: 4 }], idempotencyKey: 'fails-1' };
-    await expect(placeOrder(deps(network({ lostReply: true })), viewer(), input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    await expect(placeOrder(deps(network({ lostReply: true })), viewer(), input)).rejects.toMatchObject({
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
     const failed = await store.findByIdempotencyKey(buyer.id, 'fails-1');
     expect(failed?.status).toBe('FAILED');
     expect(await stockOf(item)).toBe(10);
@@ -114,7 +124,11 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
 
   test('an order whose total would pass a GraphQL Int is refused with BAD_USER_INPUT and gives its stock back', async () => {
     const jewel = await createProduct('JEWEL', 1_000_000_000, 5);
-    const result = await graph.orders.query('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId: jewel, quantity: 3 }] } }, buyer.token);
+    const result = await graph.orders.query(
+      'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+      { input: { items: [{ productId: jewel, quantity: 3 }] } },
+      buyer.token,
+    );
     expect(result.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     expect(result.errors![0]!.message).toMatch(/split it/);
     expect(await stockOf(jewel)).toBe(5);
@@ -144,10 +158,14 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
       reserve: (id, items) => products.reserve(id, items).catch((error: unknown) => (refused(), Promise.reject(error))),
       release: async (id) => (await releaseMayGo, products.release(id)),
     };
-    const a = placeOrder(deps(slowWithdrawal), viewer(), { items: [{ productId: item, quantity: 9 }], idempotencyKey: 'refused-race' }).catch((error) => error);
+    const a = placeOrder(deps(slowWithdrawal), viewer(), {
+      items: [{ productId: item, quantity: 9 }],
+      idempotencyKey: 'refused-race',
+    }).catch((error) => error);
     await wasRefused;
     // A refused order is FAILED before it is withdrawn, which frees its key for another request.
-    while ((await store.findByIdempotencyKey(buyer.id, 'refused-race'))?.status !== 'FAILED') await new Promise((resolve) => setTimeout(resolve, 5));
+    while ((await store.findByIdempotencyKey(buyer.id, 'refused-race'))?.status !== 'FAILED')
+      await new Promise((resolve) => setTimeout(resolve, 5));
     const b = await placeOrder(deps(network({})), viewer(), { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'refused-race' });
     letRelease();
     expect((await a).extensions.code).toBe('INSUFFICIENT_STOCK');
@@ -177,7 +195,9 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
   test('the recovery pass gives back stock a failed compensation kept, and compensates orders stuck PENDING', async () => {
     const item = await createProduct('RECOVER', 100, 10);
     // A compensation whose release never got through: FAILED, holding 2.
-    await expect(placeOrder(deps(network({ lostReply: true, releaseDown: true })), viewer(), { items: [{ productId: item, quantity: 2 }] })).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    await expect(
+      placeOrder(deps(network({ lostReply: true, releaseDown: true })), viewer(), { items: [{ productId: item, quantity: 2 }] }),
+    ).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
     // A process that crashed after reserving, with no key to retry by: PENDING, holding 3.
     const orphan = await store.createPending(buyer.id, null);
     await products.reserve(orphan.id, [{ productId: item, quantity: 3 }]);
@@ -195,7 +215,12 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     expect(await stockOf(item)).toBe(10);
     expect((await store.findByIds([orphan.id]))[0]).toMatchObject({ status: 'FAILED', stockReleasedAt: expect.any(Date) });
     // Nothing left to do.
-    expect(await recoverOrders(deps(network({})), { stuckAfterMs: 0 })).toEqual({ compensated: 0, released: 0, failed: 0, unreachable: false });
+    expect(await recoverOrders(deps(network({})), { stuckAfterMs: 0 })).toEqual({
+      compensated: 0,
+      released: 0,
+      failed: 0,
+      unreachable: false,
+    });
   });
 
   test('repeats of one key racing for the last unit: every answer is the same CONFIRMED order', async () => {
@@ -204,14 +229,15 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     const PLACE = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
     for (let round = 0; round < 3; round++) {
       const key = { ...input, idempotencyKey: `last-one-${round}` };
-      if (round > 0) await graph.products.query('mutation ($id: ID!) { restock(id: $id, quantity: 1) { stock } }', { id: last }, graph.adminToken);
+      if (round > 0)
+        await graph.products.query('mutation ($id: ID!) { restock(id: $id, quantity: 1) { stock } }', { id: last }, graph.adminToken);
       const results = await Promise.all(Array.from({ length: 4 }, () => graph.orders.query(PLACE, { input: key }, buyer.token)));
       for (const result of results) expect(result.data?.placeOrder).toEqual({ id: results[0]!.data!.placeOrder.id, status: 'CONFIRMED' });
       expect(await stockOf(last)).toBe(0);
     }
   });
 
-  test('a repeat of a PENDING order\'s key with other lines is IDEMPOTENCY_KEY_REUSED: the order is not finished with them', async () => {
+  test("a repeat of a PENDING order's key with other lines is IDEMPOTENCY_KEY_REUSED: the order is not finished with them", async () => {
     const item = await createProduct('REUSE-PENDING', 100, 10);
     const first = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'reuse-pending' };
     const pending = await store.createPending(buyer.id, 'reuse-pending', requestHash(first.items)); // its placement is in flight
@@ -226,13 +252,15 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     expect(await stockOf(item)).toBe(9);
   });
 
-  test('only a reservation\'s holder may release it (or reserve its id): another service is refused and nothing changes', async () => {
+  test("only a reservation's holder may release it (or reserve its id): another service is refused and nothing changes", async () => {
     const item = await createProduct('HOLDER', 100, 10);
     const products = new ProductsStore(graph.products.database);
     try {
       await products.reserve('held-by-orders', 'orders', [{ productId: item, quantity: 4 }]);
       await expect(products.release('held-by-orders', 'intruder')).rejects.toMatchObject({ reason: 'NOT_HOLDER' });
-      await expect(products.reserve('held-by-orders', 'intruder', [{ productId: item, quantity: 4 }])).rejects.toBeInstanceOf(ReservationRefused);
+      await expect(products.reserve('held-by-orders', 'intruder', [{ productId: item, quantity: 4 }])).rejects.toBeInstanceOf(
+        ReservationRefused,
+      );
       expect(await stockOf(item)).toBe(6);
       expect((await products.prisma.stockReservation.findUnique({ where: { id: 'held-by-orders' } }))?.status).toBe('RESERVED');
 
@@ -261,9 +289,18 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
       await products.release('purge-young-tombstone', 'orders');
       await products.reserve('purge-old-held', 'orders', [{ productId: item, quantity: 2 }]);
       // Backdate: two released 8 days ago, one 6 days ago; the held one was made 8 days ago.
-      await products.prisma.stockReservation.updateMany({ where: { id: { in: ['purge-old-tombstone', 'purge-old-released'] } }, data: { releasedAt: new Date(Date.now() - 8 * day) } });
-      await products.prisma.stockReservation.update({ where: { id: 'purge-young-tombstone' }, data: { releasedAt: new Date(Date.now() - 6 * day) } });
-      await products.prisma.stockReservation.update({ where: { id: 'purge-old-held' }, data: { createdAt: new Date(Date.now() - 8 * day) } });
+      await products.prisma.stockReservation.updateMany({
+        where: { id: { in: ['purge-old-tombstone', 'purge-old-released'] } },
+        data: { releasedAt: new Date(Date.now() - 8 * day) },
+      });
+      await products.prisma.stockReservation.update({
+        where: { id: 'purge-young-tombstone' },
+        data: { releasedAt: new Date(Date.now() - 6 * day) },
+      });
+      await products.prisma.stockReservation.update({
+        where: { id: 'purge-old-held' },
+        data: { createdAt: new Date(Date.now() - 8 * day) },
+      });
 
       expect(await products.purgeReleased(new Date(Date.now() - 7 * day), 1)).toBeGreaterThanOrEqual(2); // batches of one: the loop goes on
       expect(await released('purge-old-tombstone')).toBeNull();
@@ -273,7 +310,9 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
       expect((await released('purge-old-held'))?.status).toBe('RESERVED');
       expect(await stockOf(item)).toBe(8);
       // The young tombstone still refuses a late reservation of its id.
-      await expect(products.reserve('purge-young-tombstone', 'orders', [{ productId: item, quantity: 1 }])).rejects.toMatchObject({ reason: 'RELEASED' });
+      await expect(products.reserve('purge-young-tombstone', 'orders', [{ productId: item, quantity: 1 }])).rejects.toMatchObject({
+        reason: 'RELEASED',
+      });
     } finally {
       await products.prisma.$disconnect();
     }

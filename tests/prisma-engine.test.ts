@@ -114,7 +114,9 @@ async function shadowDatabases(serverUrl: string): Promise<string[]> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'`);
+    const { rows } = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'`,
+    );
     return rows.map((row) => row.datname);
   } finally {
     await admin.end();
@@ -215,7 +217,8 @@ async function inProcess(target: Target, id: string, migrationsDir: string, prob
       ['--import', tsx, script, target.url(id), migrationsDir, PRODUCTS_SCHEMA, probe],
       // The script lives outside the repository: NODE_PATH lets its bare imports resolve.
       { cwd: ROOT, timeout: 90_000, env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as InProcessResult)),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as InProcessResult),
     );
   });
 }
@@ -239,7 +242,9 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
 
     // The wasm engine queries its database at start even for a diff that does not involve it.
     test('migrate diff --from-empty --to-schema --script prints the SQL', async () => {
-      const run = expectOk(await prisma(['migrate', 'diff', '--from-empty', '--to-schema', PRODUCTS_SCHEMA, '--script', '--config', PRODUCTS_CONFIG], env));
+      const run = expectOk(
+        await prisma(['migrate', 'diff', '--from-empty', '--to-schema', PRODUCTS_SCHEMA, '--script', '--config', PRODUCTS_CONFIG], env),
+      );
       expect(run.stdout).toContain('CREATE TABLE "products"');
       expect(run.stdout).toContain('CREATE TABLE "stock_reservation_items"');
     });
@@ -251,7 +256,10 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
 
     test('migrate diff finds no drift from database or migrations to the schema', async () => {
       for (const from of [['--from-config-datasource'], ['--from-migrations', PRODUCTS_MIGRATIONS]]) {
-        const run = await prisma(['migrate', 'diff', ...from, '--to-schema', PRODUCTS_SCHEMA, '--exit-code', '--config', PRODUCTS_CONFIG], env);
+        const run = await prisma(
+          ['migrate', 'diff', ...from, '--to-schema', PRODUCTS_SCHEMA, '--exit-code', '--config', PRODUCTS_CONFIG],
+          env,
+        );
         expect({ from: from[0], code: run.code, output: run.output }).toEqual(expect.objectContaining({ code: 0 }));
       }
     });
@@ -292,7 +300,10 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
       // The committed init has hand-written CHECK constraints after the generated SQL, and later
       // migrations add to it; the drift test above checks that nothing is missing the other way.
       const committed = COMMITTED.map((name) => fs.readFileSync(path.join(PRODUCTS_MIGRATIONS, name, 'migration.sql'), 'utf8')).join('\n');
-      const statements = sql.split(/\n\s*\n/).map((block) => block.trim()).filter(Boolean);
+      const statements = sql
+        .split(/\n\s*\n/)
+        .map((block) => block.trim())
+        .filter(Boolean);
       expect(statements.length).toBeGreaterThan(3);
       expect(statements.filter((statement) => !committed.includes(statement))).toEqual([]);
       expect(fs.readFileSync(path.join(project.dir, 'migrations', 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"');
@@ -315,7 +326,10 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
       fs.writeFileSync(project.schema, fs.readFileSync(project.schema, 'utf8').replace(/^(\s+note String\?)$/m, '$1\n  colour String?'));
       const run = expectOk(await prisma(['db', 'push', ...config], env));
       expect(run.output).toContain('in sync with your Prisma schema');
-      const diff = await prisma(['migrate', 'diff', '--from-config-datasource', '--to-schema', project.schema, '--exit-code', ...config], env);
+      const diff = await prisma(
+        ['migrate', 'diff', '--from-config-datasource', '--to-schema', project.schema, '--exit-code', ...config],
+        env,
+      );
       expect(diff.code).toBe(0);
     });
 
@@ -333,7 +347,13 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
   describe('applyMigrations in-process', () => {
     test('applies pending migrations once, and migrate status agrees', async () => {
       const result = await inProcess(target, 'inprocess', PRODUCTS_MIGRATIONS);
-      expect(result).toEqual({ pendingBefore: COMMITTED, first: { applied: COMMITTED }, second: { applied: [] }, pendingAfter: [], probe: null });
+      expect(result).toEqual({
+        pendingBefore: COMMITTED,
+        first: { applied: COMMITTED },
+        second: { applied: [] },
+        pendingAfter: [],
+        probe: null,
+      });
       const status = expectOk(await prisma(['migrate', 'status', '--config', PRODUCTS_CONFIG], target.env('inprocess')));
       expect(status.output).toContain('Database schema is up to date');
     });

@@ -29,9 +29,15 @@ async function startProxy() {
       if (mode === 'hang') return void hanging.add(response);
       if (mode === 'refuse') return void request.socket.destroy();
       if (mode === 'error500' || mode === 'error400') {
-        return void response.writeHead(mode === 'error500' ? 500 : 400, { 'content-type': 'application/json' }).end('{"error":{"code":"X","message":"fault"}}');
+        return void response
+          .writeHead(mode === 'error500' ? 500 : 400, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"X","message":"fault"}}');
       }
-      const answer = await fetch(new URL(request.url!, target), { method: 'POST', headers: { 'content-type': 'application/json', authorization: request.headers.authorization ?? '' }, body: Buffer.concat(chunks) });
+      const answer = await fetch(new URL(request.url!, target), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: request.headers.authorization ?? '' },
+        body: Buffer.concat(chunks),
+      });
       response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
     });
   });
@@ -108,9 +114,15 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
 
   test('a refused connection and a 500 are retried 3 times; a 4xx is an answer, tried once', async () => {
     const item = await graph.createProduct('FAULTS', 100, 10);
-    for (const [mode, attempts] of [['refuse', 3], ['error500', 3], ['error400', 1]] as const) {
+    for (const [mode, attempts] of [
+      ['refuse', 3],
+      ['error500', 3],
+      ['error400', 1],
+    ] as const) {
       proxy.set(mode);
-      const failure = await placeOrder(deps(), { id: buyer.id, role: 'CUSTOMER' }, { items: [{ productId: item, quantity: 1 }] }).catch((error: unknown) => error);
+      const failure = await placeOrder(deps(), { id: buyer.id, role: 'CUSTOMER' }, { items: [{ productId: item, quantity: 1 }] }).catch(
+        (error: unknown) => error,
+      );
       expect(proxy.count(RESERVE)).toBe(attempts);
       if (mode === 'error400') expect(failure).toMatchObject({ message: expect.stringMatching(/answered 400/) });
       else expect(failure).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
@@ -142,7 +154,8 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
     expect(up).toMatchObject({ unreachable: false, failed: 0 });
     expect(up.released).toBeGreaterThanOrEqual(4);
     expect(await graph.stockOf(item)).toBe(20);
-    for (const [order] of await Promise.all(stuck.map((id) => store.findByIds([id])))) expect(order!.stockReleasedAt).toEqual(expect.any(Date));
+    for (const [order] of await Promise.all(stuck.map((id) => store.findByIds([id]))))
+      expect(order!.stockReleasedAt).toEqual(expect.any(Date));
   });
 
   test('with the default deadlines (2 s a call, 4 s a request) a silent products gets 2 reserve attempts and no release: the budget, not the attempts, ends the request', async () => {
@@ -151,7 +164,9 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
     const item = await graph.createProduct('DEFAULTS', 100, 3);
     proxy.set('hang');
     const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'defaults-1' };
-    await expect(placeOrder({ store, products: defaults, log }, { id: buyer.id, role: 'CUSTOMER' }, input)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    await expect(placeOrder({ store, products: defaults, log }, { id: buyer.id, role: 'CUSTOMER' }, input)).rejects.toMatchObject({
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
     expect(proxy.count(RESERVE)).toBe(2);
     expect(proxy.count(RELEASE)).toBe(0); // left to the recovery pass, or the retry with the same key
     expect(await store.findByIdempotencyKey(buyer.id, 'defaults-1')).toMatchObject({ status: 'FAILED', stockReleasedAt: null });

@@ -10,7 +10,8 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
   });
   afterAll(() => graph?.stop());
 
-  const CREATE = 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id sku name description price { amountCents currency } stock } }';
+  const CREATE =
+    'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id sku name description price { amountCents currency } stock } }';
   const create = (input: Record<string, unknown>, token = graph.adminToken) => graph.products.query(CREATE, { input }, token);
 
   test('an ADMIN creates, updates and restocks products', async () => {
@@ -24,13 +25,21 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
       graph.adminToken,
     );
     expect(updated.data!.updateProduct).toEqual({ name: 'Pen', description: 'Blue ink', price: { amountCents: 175 } });
-    const restocked = await graph.products.query('mutation ($id: ID!) { restock(id: $id, quantity: 7) { stock } }', { id: pen.id }, graph.adminToken);
+    const restocked = await graph.products.query(
+      'mutation ($id: ID!) { restock(id: $id, quantity: 7) { stock } }',
+      { id: pen.id },
+      graph.adminToken,
+    );
     expect(restocked.data!.restock.stock).toBe(10);
   });
 
   test('mutations need an ADMIN: FORBIDDEN for a customer, UNAUTHENTICATED anonymously', async () => {
-    expect((await create({ sku: 'X-1', name: 'X', priceCents: 1, stock: 1 }, customer.token)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
-    expect((await graph.products.query(CREATE, { input: { sku: 'X-1', name: 'X', priceCents: 1, stock: 1 } })).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect((await create({ sku: 'X-1', name: 'X', priceCents: 1, stock: 1 }, customer.token)).errors![0]!.extensions!.code).toBe(
+      'FORBIDDEN',
+    );
+    expect(
+      (await graph.products.query(CREATE, { input: { sku: 'X-1', name: 'X', priceCents: 1, stock: 1 } })).errors![0]!.extensions!.code,
+    ).toBe('UNAUTHENTICATED');
     expect((await graph.products.query('{ productBySku(sku: "X-1") { id } }')).data!.productBySku).toBeNull();
   });
 
@@ -49,23 +58,42 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
     const missing = await graph.products.query('mutation { restock(id: "nope", quantity: 1) { id } }', {}, graph.adminToken);
     expect(missing.errors![0]!.extensions!.code).toBe('NOT_FOUND');
     const pen = (await graph.products.query('{ productBySku(sku: "PEN-1") { id } }')).data!.productBySku;
-    const zero = await graph.products.query('mutation ($id: ID!) { restock(id: $id, quantity: 0) { id } }', { id: pen.id }, graph.adminToken);
+    const zero = await graph.products.query(
+      'mutation ($id: ID!) { restock(id: $id, quantity: 0) { id } }',
+      { id: pen.id },
+      graph.adminToken,
+    );
     expect(zero.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
-    expect((await graph.products.query('mutation { updateProduct(id: "nope", input: {name: "Y"}) { id } }', {}, graph.adminToken)).errors![0]!.extensions!.code).toBe('NOT_FOUND');
+    expect(
+      (await graph.products.query('mutation { updateProduct(id: "nope", input: {name: "Y"}) { id } }', {}, graph.adminToken)).errors![0]!
+        .extensions!.code,
+    ).toBe('NOT_FOUND');
   });
 
   test('restocking cannot push stock past its cap', async () => {
     const big = (await create({ sku: 'BIG-1', name: 'Big', priceCents: 1, stock: 999_999_999 })).data!.createProduct;
-    const over = await graph.products.query('mutation ($id: ID!) { restock(id: $id, quantity: 2) { stock } }', { id: big.id }, graph.adminToken);
+    const over = await graph.products.query(
+      'mutation ($id: ID!) { restock(id: $id, quantity: 2) { stock } }',
+      { id: big.id },
+      graph.adminToken,
+    );
     expect(over.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
-    expect((await graph.products.query('query ($id: ID!) { product(id: $id) { stock } }', { id: big.id })).data!.product.stock).toBe(999_999_999);
+    expect((await graph.products.query('query ($id: ID!) { product(id: $id) { stock } }', { id: big.id })).data!.product.stock).toBe(
+      999_999_999,
+    );
   });
 
   test('products lists by name with keyset cursors and case-insensitive search', async () => {
-    for (const [sku, name] of [['A-1', 'apple'], ['B-1', 'Banana'], ['C-1', 'cherry'], ['C-2', 'Apple pie']]) {
+    for (const [sku, name] of [
+      ['A-1', 'apple'],
+      ['B-1', 'Banana'],
+      ['C-1', 'cherry'],
+      ['C-2', 'Apple pie'],
+    ]) {
       await create({ sku, name, priceCents: 100, stock: 1 });
     }
-    const QUERY = 'query ($after: String, $search: String) { products(first: 2, after: $after, search: $search) { edges { node { name } } pageInfo { hasNextPage endCursor } } }';
+    const QUERY =
+      'query ($after: String, $search: String) { products(first: 2, after: $after, search: $search) { edges { node { name } } pageInfo { hasNextPage endCursor } } }';
     const names: string[] = [];
     let after: string | null = null;
     do {
@@ -81,11 +109,20 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
   test('_entities resolves Products by id and by sku, batched', async () => {
     const pen = (await graph.products.query('{ productBySku(sku: "PEN-1") { id } }')).data!.productBySku;
     const before = graph.products.database.statements.count;
-    const result = await graph.products.query(
-      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku } } }',
-      { r: [{ __typename: 'Product', id: pen.id }, { __typename: 'Product', sku: 'B-1' }, { __typename: 'Product', id: 'missing' }, { __typename: 'Product', sku: 'A-1' }] },
-    );
-    expect(result.data!._entities).toEqual([{ id: pen.id, sku: 'PEN-1' }, expect.objectContaining({ sku: 'B-1' }), null, expect.objectContaining({ sku: 'A-1' })]);
+    const result = await graph.products.query('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku } } }', {
+      r: [
+        { __typename: 'Product', id: pen.id },
+        { __typename: 'Product', sku: 'B-1' },
+        { __typename: 'Product', id: 'missing' },
+        { __typename: 'Product', sku: 'A-1' },
+      ],
+    });
+    expect(result.data!._entities).toEqual([
+      { id: pen.id, sku: 'PEN-1' },
+      expect.objectContaining({ sku: 'B-1' }),
+      null,
+      expect.objectContaining({ sku: 'A-1' }),
+    ]);
     expect(graph.products.database.statements.count - before).toBe(2); // one by id, one by sku
   });
 
@@ -101,7 +138,9 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
     expect((await post(`Bearer ${customer.token}`)).status).toBe(401); // a user token is not a service token
     // The router's API has no way to reach it: no root field mentions reservations.
     const schema = await graph.router.query('{ __schema { queryType { fields { name } } mutationType { fields { name } } } }');
-    const rootFields = [...schema.data!.__schema.queryType.fields, ...schema.data!.__schema.mutationType.fields].map((field: { name: string }) => field.name);
+    const rootFields = [...schema.data!.__schema.queryType.fields, ...schema.data!.__schema.mutationType.fields].map(
+      (field: { name: string }) => field.name,
+    );
     expect(rootFields).toEqual(expect.arrayContaining(['placeOrder', 'restock', 'signIn']));
     expect(rootFields.filter((name) => /reserv|release/i.test(name))).toEqual([]);
   });

@@ -165,7 +165,12 @@ describe('password hashing gate', () => {
     limitPasswordHashing({ concurrency: 1, queueSize: 1 });
     const stored = await hashPassword('password-123');
     const before = hashingStats.derivations;
-    const results = await Promise.allSettled([hashPassword('a-password'), verifyPassword('password-123', stored), hashPassword('third-one'), verifyPassword('x', stored)]);
+    const results = await Promise.allSettled([
+      hashPassword('a-password'),
+      verifyPassword('password-123', stored),
+      hashPassword('third-one'),
+      verifyPassword('x', stored),
+    ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
     expect(hashingStats.derivations - before).toBe(2);
     for (const result of results.slice(2)) {

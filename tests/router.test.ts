@@ -27,8 +27,15 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
       await Promise.all(
         Array.from({ length: Math.min(10, count - start) }, (_, offset) => {
           const i = start + offset;
-          const items = [{ productId: productIds[i % 3]!, quantity: 1 }, { productId: productIds[(i + 1) % 3]!, quantity: 2 }];
-          return graph.router.query('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items } }, buyers[i % buyers.length]!.token);
+          const items = [
+            { productId: productIds[i % 3]!, quantity: 1 },
+            { productId: productIds[(i + 1) % 3]!, quantity: 2 },
+          ];
+          return graph.router.query(
+            'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+            { input: { items } },
+            buyers[i % buyers.length]!.token,
+          );
         }),
       );
     }
@@ -47,7 +54,11 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
     const order = result.data!.orders.edges[0].node;
     expect(order.buyer).toEqual({ id: buyers[0]!.id, name: 'Buyer 0', email: 'router-buyer-0@example.com' });
     expect(order.items).toEqual([
-      { quantity: 1, unitPrice: { amountCents: 100 }, product: expect.objectContaining({ id: productIds[0], sku: 'R-0', price: { amountCents: 100 } }) },
+      {
+        quantity: 1,
+        unitPrice: { amountCents: 100 },
+        product: expect.objectContaining({ id: productIds[0], sku: 'R-0', price: { amountCents: 100 } }),
+      },
       { quantity: 2, unitPrice: { amountCents: 200 }, product: expect.objectContaining({ id: productIds[1], sku: 'R-1' }) },
     ]);
     expect(order.total).toEqual({ amountCents: 500, currency: 'USD' });
@@ -65,7 +76,14 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
     expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     const stock = await graph.router.query(
       'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
-      { input: { items: [{ productId: productIds[0], quantity: 1000 }, { productId: productIds[1], quantity: 1000 }] } },
+      {
+        input: {
+          items: [
+            { productId: productIds[0], quantity: 1000 },
+            { productId: productIds[1], quantity: 1000 },
+          ],
+        },
+      },
       buyers[1]!.token,
     );
     expect(stock.errors).toBeUndefined(); // 10,000 in stock
@@ -90,7 +108,9 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
     };
     const one = await measure(1);
     const hundred = await measure(100);
-    process.stdout.write(`SQL statements [users, products, orders]: N=1 ${JSON.stringify(one.sql)}, N=100 ${JSON.stringify(hundred.sql)}\n`);
+    process.stdout.write(
+      `SQL statements [users, products, orders]: N=1 ${JSON.stringify(one.sql)}, N=100 ${JSON.stringify(hundred.sql)}\n`,
+    );
     expect(hundred).toEqual(one);
     expect(one.fetches).toEqual([1, 1, 1]);
     expect(one.sql).toEqual([1, 1, 2]); // users IN (...); products IN (...); orders page + items IN (...)
@@ -104,11 +124,16 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
     expect(graph.orders.database.statements.count - before).toBe(1);
     for (const buyer of buyers) {
       const node = result.data!.users.edges.find((edge: any) => edge.node.id === buyer.id).node;
-      const own = await graph.orders.query('{ orders(first: 3) { edges { node { id createdAt } } pageInfo { hasNextPage } } }', {}, buyer.token);
+      const own = await graph.orders.query(
+        '{ orders(first: 3) { edges { node { id createdAt } } pageInfo { hasNextPage } } }',
+        {},
+        buyer.token,
+      );
       expect(node.orders).toEqual(own.data!.orders);
     }
     // Paging through me.orders with cursors visits every order of the user once, newest first.
-    const PAGE = 'query ($after: String) { me { orders(first: 7, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }';
+    const PAGE =
+      'query ($after: String) { me { orders(first: 7, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }';
     const seen: string[] = [];
     let after: string | null = null;
     do {

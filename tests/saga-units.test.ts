@@ -4,7 +4,13 @@ import { TransientError, withRetries, type RetryPolicy } from '../subgraphs/orde
 import type { Logger } from '../lib/log';
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
-const policy = (overrides: Partial<RetryPolicy> = {}): RetryPolicy => ({ attempts: 3, attemptTimeoutMs: 1_000, baseDelayMs: 1, maxDelayMs: 5, ...overrides });
+const policy = (overrides: Partial<RetryPolicy> = {}): RetryPolicy => ({
+  attempts: 3,
+  attemptTimeoutMs: 1_000,
+  baseDelayMs: 1,
+  maxDelayMs: 5,
+  ...overrides,
+});
 
 describe('withRetries', () => {
   test('retries a transient failure up to the number of attempts, then throws it', async () => {
@@ -35,7 +41,9 @@ describe('withRetries', () => {
     // An attempt that waits for its signal: with 10 attempts allowed, the deadline ends the call first.
     const hang = (signal: AbortSignal) =>
       new Promise<never>((_, reject) => signal.addEventListener('abort', () => (tries++, reject(new TransientError('no answer')))));
-    await expect(withRetries(hang, policy({ attempts: 10, attemptTimeoutMs: 1_000 }), Date.now() + 50)).rejects.toBeInstanceOf(TransientError);
+    await expect(withRetries(hang, policy({ attempts: 10, attemptTimeoutMs: 1_000 }), Date.now() + 50)).rejects.toBeInstanceOf(
+      TransientError,
+    );
     expect(tries).toBeGreaterThanOrEqual(1);
     expect(tries).toBeLessThan(10);
   });
@@ -49,7 +57,9 @@ describe('withRetries', () => {
     }) as typeof setTimeout);
     try {
       const failing = () => Promise.reject(new TransientError('down'));
-      await expect(withRetries(failing, policy({ attempts: 5, baseDelayMs: 100, maxDelayMs: 300 }), undefined, () => 0.5)).rejects.toBeInstanceOf(TransientError);
+      await expect(
+        withRetries(failing, policy({ attempts: 5, baseDelayMs: 100, maxDelayMs: 300 }), undefined, () => 0.5),
+      ).rejects.toBeInstanceOf(TransientError);
     } finally {
       spy.mockRestore();
     }
@@ -65,10 +75,10 @@ describe('the recovery loop', () => {
   test('a second pass cannot start while one runs; an unreachable pass backs the loop off, a good one resets it', async () => {
     let passes = 0;
     let finish!: (result: { unreachable: boolean }) => void;
-    const loop = startRecoveryLoop(
-      () => (passes++, new Promise<{ unreachable: boolean }>((resolve) => (finish = resolve))),
-      { intervalMs: 3_600_000, log: quiet },
-    );
+    const loop = startRecoveryLoop(() => (passes++, new Promise<{ unreachable: boolean }>((resolve) => (finish = resolve))), {
+      intervalMs: 3_600_000,
+      log: quiet,
+    });
     try {
       const first = loop.runNow();
       const second = loop.runNow();
@@ -89,12 +99,18 @@ describe('the recovery loop', () => {
 
   test('a pass that throws is logged once and backs off; stop() waits for a running pass', async () => {
     const errors: string[] = [];
-    const loop = startRecoveryLoop(() => Promise.reject(new Error('database down')), { intervalMs: 1_000, log: { ...quiet, error: (message) => errors.push(message) } });
+    const loop = startRecoveryLoop(() => Promise.reject(new Error('database down')), {
+      intervalMs: 1_000,
+      log: { ...quiet, error: (message) => errors.push(message) },
+    });
     await loop.runNow();
     expect(errors).toHaveLength(1);
     expect(loop.nextDelayMs()).toBe(2_000);
     let finished = false;
-    const slow = startRecoveryLoop(() => new Promise((resolve) => setTimeout(() => ((finished = true), resolve({ unreachable: false })), 20)), { intervalMs: 1_000, log: quiet });
+    const slow = startRecoveryLoop(
+      () => new Promise((resolve) => setTimeout(() => ((finished = true), resolve({ unreachable: false })), 20)),
+      { intervalMs: 1_000, log: quiet },
+    );
     void slow.runNow();
     await slow.stop();
     expect(finished).toBe(true);
@@ -104,10 +120,23 @@ describe('the recovery loop', () => {
 
 describe('requestHash', () => {
   test('the same lines in any order hash the same; other items or quantities do not', () => {
-    const cart = [{ productId: 'a', quantity: 1 }, { productId: 'b', quantity: 2 }];
+    const cart = [
+      { productId: 'a', quantity: 1 },
+      { productId: 'b', quantity: 2 },
+    ];
     expect(requestHash([...cart].reverse())).toBe(requestHash(cart));
-    expect(requestHash([{ productId: 'a', quantity: 1 }, { productId: 'b', quantity: 3 }])).not.toBe(requestHash(cart));
+    expect(
+      requestHash([
+        { productId: 'a', quantity: 1 },
+        { productId: 'b', quantity: 3 },
+      ]),
+    ).not.toBe(requestHash(cart));
     expect(requestHash([{ productId: 'a', quantity: 1 }])).not.toBe(requestHash(cart));
-    expect(requestHash([{ productId: 'a', quantity: 1 }, { productId: 'c', quantity: 2 }])).not.toBe(requestHash(cart));
+    expect(
+      requestHash([
+        { productId: 'a', quantity: 1 },
+        { productId: 'c', quantity: 2 },
+      ]),
+    ).not.toBe(requestHash(cart));
   });
 });

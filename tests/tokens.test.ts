@@ -83,15 +83,26 @@ describe.each(TARGETS)('access and refresh tokens on %s', (target) => {
       expect(claims.exp! - claims.iat!).toBe(15 * 60);
     });
 
-    test.each(['exp', 'iat', 'iss', 'aud', 'sub'])('a token signed with the users key but without %s is UNAUTHENTICATED at every subgraph and the router', async (claim) => {
-      const { user } = await newAccount();
-      const now = Math.floor(Date.now() / 1000);
-      const all: JWTPayload = { sub: user.id, role: 'CUSTOMER', iss: USER_TOKEN.issuer, aud: USER_TOKEN.audience, iat: now, exp: now + 600 };
-      const sign = (claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: current.publicJwk.kid }).sign(current.privateKey);
-      expect(await acceptedEverywhere(await sign(all))).toEqual(OK);
-      const { [claim]: _dropped, ...rest } = all;
-      expect(await acceptedEverywhere(await sign(rest))).toEqual(REFUSED);
-    });
+    test.each(['exp', 'iat', 'iss', 'aud', 'sub'])(
+      'a token signed with the users key but without %s is UNAUTHENTICATED at every subgraph and the router',
+      async (claim) => {
+        const { user } = await newAccount();
+        const now = Math.floor(Date.now() / 1000);
+        const all: JWTPayload = {
+          sub: user.id,
+          role: 'CUSTOMER',
+          iss: USER_TOKEN.issuer,
+          aud: USER_TOKEN.audience,
+          iat: now,
+          exp: now + 600,
+        };
+        const sign = (claims: JWTPayload) =>
+          new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: current.publicJwk.kid }).sign(current.privateKey);
+        expect(await acceptedEverywhere(await sign(all))).toEqual(OK);
+        const { [claim]: _dropped, ...rest } = all;
+        expect(await acceptedEverywhere(await sign(rest))).toEqual(REFUSED);
+      },
+    );
   });
 
   describe('refresh tokens', () => {
@@ -174,7 +185,9 @@ describe.each(TARGETS)('access and refresh tokens on %s', (target) => {
       const other = await signIn(account.email, account.password);
       const vars = { current: account.password, next: 'a-brand-new-password' };
       expect(codeOf(await graph.users.query(CHANGE_PASSWORD, vars))).toBe('UNAUTHENTICATED');
-      expect(codeOf(await graph.users.query(CHANGE_PASSWORD, { ...vars, current: 'wrong-password' }, account.token))).toBe('INVALID_CREDENTIALS');
+      expect(codeOf(await graph.users.query(CHANGE_PASSWORD, { ...vars, current: 'wrong-password' }, account.token))).toBe(
+        'INVALID_CREDENTIALS',
+      );
       expect(codeOf(await graph.users.query(CHANGE_PASSWORD, { ...vars, next: 'short' }, account.token))).toBe('BAD_USER_INPUT');
       const changed = await graph.users.query<{ changePassword: Pair }>(CHANGE_PASSWORD, vars, account.token);
       const fresh = changed.data!.changePassword;
@@ -188,7 +201,9 @@ describe.each(TARGETS)('access and refresh tokens on %s', (target) => {
       const { email, password } = await newAccount();
       const signedIn = await graph.router.query<{ signIn: Pair }>(SIGN_IN, { email, password });
       const renewed = await refresh(signedIn.data!.signIn.refreshToken, graph.router);
-      expect((await graph.router.query('{ me { id } }', {}, renewed.data!.refreshToken.token)).data!.me.id).toBe(signedIn.data!.signIn.user.id);
+      expect((await graph.router.query('{ me { id } }', {}, renewed.data!.refreshToken.token)).data!.me.id).toBe(
+        signedIn.data!.signIn.user.id,
+      );
       expect(codeOf(await refresh(signedIn.data!.signIn.refreshToken, graph.router))).toBe('UNAUTHENTICATED');
     });
   });
@@ -210,14 +225,17 @@ describe.each(TARGETS)('access and refresh tokens on %s', (target) => {
 
     test('JWT_PREVIOUS_KEY may be the public half (SPKI); a bad one stops start-up naming the variable', async () => {
       const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-      expect((await loadVerificationKey(await exportSPKI(publicKey))).kid).toBe((await loadVerificationKey(await exportPKCS8(privateKey))).kid);
+      expect((await loadVerificationKey(await exportSPKI(publicKey))).kid).toBe(
+        (await loadVerificationKey(await exportPKCS8(privateKey))).kid,
+      );
       const config = loadUsersConfig({ ...graph.env, JWT_PRIVATE_KEY: await newPem(), JWT_PREVIOUS_KEY: 'not a key' });
       await expect(buildUsersService(config)).rejects.toThrow(/JWT_PREVIOUS_KEY/);
     });
 
     test('a fresh verifier over the JWKS URL (as in every other service) trusts both keys', async () => {
       const verify = createTokenVerifier({ jwks: new URL('/.well-known/jwks.json', graph.users.url), ...USER_TOKEN });
-      for (const key of [current, previous]) expect((await verify(await signToken(key, { sub: 'someone' }, USER_TOKEN))).sub).toBe('someone');
+      for (const key of [current, previous])
+        expect((await verify(await signToken(key, { sub: 'someone' }, USER_TOKEN))).sub).toBe('someone');
     });
   });
 });

@@ -31,7 +31,10 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   test('signIn is case-insensitive on email; wrong password or unknown email is INVALID_CREDENTIALS', async () => {
     const ok = await graph.users.query(SIGN_IN, { email: 'ADA@example.com', password: 'correct-horse' });
     expect(ok.data!.signIn.token).toEqual(expect.any(String));
-    for (const attempt of [{ email: 'ada@example.com', password: 'wrong-password' }, { email: 'nobody@example.com', password: 'correct-horse' }]) {
+    for (const attempt of [
+      { email: 'ada@example.com', password: 'wrong-password' },
+      { email: 'nobody@example.com', password: 'correct-horse' },
+    ]) {
       const bad = await graph.users.query(SIGN_IN, attempt);
       expect(bad.errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
       expect(bad.data).toBeNull();
@@ -62,18 +65,23 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   test('user(id) and email are for the user themself or an ADMIN', async () => {
     const alice = await graph.signUp('alice@example.com', 'Alice');
     const bob = await graph.signUp('bob@example.com', 'Bob');
-    expect((await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id }, alice.token)).data!.user.name).toBe('Alice');
+    expect((await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id }, alice.token)).data!.user.name).toBe(
+      'Alice',
+    );
     const forbidden = await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id }, bob.token);
     expect(forbidden.errors![0]!.extensions!.code).toBe('FORBIDDEN');
     const anonymous = await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id });
     expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     const asAdmin = await graph.users.query('query ($id: ID!) { user(id: $id) { email } }', { id: alice.id }, graph.adminToken);
     expect(asAdmin.data!.user.email).toBe('alice@example.com');
-    expect((await graph.users.query('query ($id: ID!) { user(id: $id) { id } }', { id: 'no-such-id' }, graph.adminToken)).data!.user).toBeNull();
+    expect(
+      (await graph.users.query('query ($id: ID!) { user(id: $id) { id } }', { id: 'no-such-id' }, graph.adminToken)).data!.user,
+    ).toBeNull();
   });
 
   test('users pages with stable cursors, ADMIN only, and first is capped at 100', async () => {
-    const QUERY = 'query ($first: Int, $after: String) { users(first: $first, after: $after) { edges { cursor node { email } } pageInfo { hasNextPage endCursor } } }';
+    const QUERY =
+      'query ($first: Int, $after: String) { users(first: $first, after: $after) { edges { cursor node { email } } pageInfo { hasNextPage endCursor } } }';
     const all: string[] = [];
     let after: string | null = null;
     do {
@@ -88,7 +96,9 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     const customer = await graph.signUp('pager@example.com');
     expect((await graph.users.query(QUERY, { first: 2 }, customer.token)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
     expect((await graph.users.query(QUERY, { first: 101 }, graph.adminToken)).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
-    expect((await graph.users.query(QUERY, { first: 2, after: 'garbage' }, graph.adminToken)).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect((await graph.users.query(QUERY, { first: 2, after: 'garbage' }, graph.adminToken)).errors![0]!.extensions!.code).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 
   test('_entities resolves User references in one batch, null for unknown ids', async () => {
@@ -97,7 +107,13 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }';
     const result = await graph.users.query(
       QUERY,
-      { r: [{ __typename: 'User', id: carol.id }, { __typename: 'User', id: 'missing' }, { __typename: 'User', id: carol.id }] },
+      {
+        r: [
+          { __typename: 'User', id: carol.id },
+          { __typename: 'User', id: 'missing' },
+          { __typename: 'User', id: carol.id },
+        ],
+      },
       graph.adminToken,
     );
     expect(result.data!._entities).toEqual([{ id: carol.id, name: 'Carol' }, null, { id: carol.id, name: 'Carol' }]);
@@ -107,7 +123,16 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     expect(anonymous.data!._entities).toEqual([null]);
     expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     const dave = await graph.signUp('dave@example.com', 'Dave');
-    const other = await graph.users.query(QUERY, { r: [{ __typename: 'User', id: carol.id }, { __typename: 'User', id: dave.id }] }, dave.token);
+    const other = await graph.users.query(
+      QUERY,
+      {
+        r: [
+          { __typename: 'User', id: carol.id },
+          { __typename: 'User', id: dave.id },
+        ],
+      },
+      dave.token,
+    );
     expect(other.data!._entities).toEqual([null, { id: dave.id, name: 'Dave' }]);
     expect(other.errors![0]!.extensions!.code).toBe('FORBIDDEN');
   });
@@ -140,10 +165,14 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     test('a second opener of the same data dir, in this process or another, is refused with a clear error', () => {
       const dir = path.join(graph.env.DATA_DIR!, 'users', 'pgdata');
       expect(() => lockDataDir(dir, 'second opener')).toThrow(/already open in this process/);
-      const other = spawnSync(process.execPath, ['--import', 'tsx', '-e', `require('./lib/db/lock').lockDataDir(${JSON.stringify(dir)}, 'other process')`], {
-        cwd: PROJECT_ROOT,
-        encoding: 'utf8',
-      });
+      const other = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '-e', `require('./lib/db/lock').lockDataDir(${JSON.stringify(dir)}, 'other process')`],
+        {
+          cwd: PROJECT_ROOT,
+          encoding: 'utf8',
+        },
+      );
       expect(other.status).not.toBe(0);
       expect(other.stderr).toContain(`is in use by process ${process.pid}`);
     });

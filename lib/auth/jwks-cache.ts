@@ -109,7 +109,10 @@ export class JwksCache {
 
   private async fetchKeys(): Promise<JSONWebKeySet> {
     this.fetches += 1;
-    const response = await fetch(this.options.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
+    const response = await fetch(this.options.url, {
+      signal: AbortSignal.timeout(this.timeoutMs),
+      headers: { accept: 'application/json' },
+    });
     if (!response.ok) throw new Error(`${this.options.url.href} answered ${response.status}`);
     const body = (await response.json()) as Partial<JSONWebKeySet>;
     if (!Array.isArray(body.keys)) throw new Error(`${this.options.url.href} is not a JWKS`);

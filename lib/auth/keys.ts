@@ -56,5 +56,9 @@ export function jwksDocument(key: SigningKey, previous: JWK[] = []): { keys: JWK
 /** GET /.well-known/jwks.json: the public half of `key` (and of `previous` keys), for other services to verify our tokens. */
 export function jwksRoute(key: SigningKey, previous: JWK[] = []): Route {
   const body = jwksDocument(key, previous);
-  return { method: 'GET', path: '/.well-known/jwks.json', handle: async () => ({ status: 200, body, headers: { 'cache-control': 'public, max-age=300' } }) };
+  return {
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    handle: async () => ({ status: 200, body, headers: { 'cache-control': 'public, max-age=300' } }),
+  };
 }

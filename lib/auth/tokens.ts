@@ -55,7 +55,8 @@ export function createTokenVerifier(options: {
   audience: string;
   jwksCache?: Omit<JwksCacheOptions, 'url'>;
 }): TokenVerifier {
-  const keys = options.jwks instanceof URL ? new JwksCache({ ...options.jwksCache, url: options.jwks }).getKey : createLocalJWKSet(options.jwks);
+  const keys =
+    options.jwks instanceof URL ? new JwksCache({ ...options.jwksCache, url: options.jwks }).getKey : createLocalJWKSet(options.jwks);
   return async (token) => {
     try {
       const { payload } = await jwtVerify(token, keys, {

@@ -102,7 +102,8 @@ export function lockDataDir(dir: string, owner: string, options: LockOptions = {
       const holder = readHolder(lockPath);
       if (holder === 'gone') continue;
       if (!isStale(lockPath, holder, staleMs)) throw lockedBy(dir, holder, staleMs);
-      if (attempt >= 50) throw new DataDirLockedError(`${dir}: could not take its stale lock (${lockPath}); remove that file if no process uses the dir.`);
+      if (attempt >= 50)
+        throw new DataDirLockedError(`${dir}: could not take its stale lock (${lockPath}); remove that file if no process uses the dir.`);
       breakStaleLock(lockPath, holder);
     }
   } finally {
@@ -113,7 +114,11 @@ export function lockDataDir(dir: string, owner: string, options: LockOptions = {
   const beat = (): void => {
     if (!sameHolder(readHolder(lockPath), mine)) {
       stop();
-      onLost(new DataDirLockedError(`${dir}: its lock (${lockPath}) was taken by another process while ${owner} held it; stopping before two writers corrupt it.`));
+      onLost(
+        new DataDirLockedError(
+          `${dir}: its lock (${lockPath}) was taken by another process while ${owner} held it; stopping before two writers corrupt it.`,
+        ),
+      );
       return;
     }
     const next = { ...mine, heartbeat: new Date().toISOString() };
@@ -197,7 +202,9 @@ function lockedBy(dir: string, holder: Holder | 'unreadable', staleMs: number): 
     ? ''
     : `, on ${holder.host === thisMachine().host ? 'another container or boot of this host' : `host ${holder.host}`}` +
       `, heartbeat ${Math.max(0, Math.round(heartbeatAgeMs(holder) / 1000))} s ago`;
-  const takeover = sameMachine(holder) ? '' : ` If that process is gone, its lock is taken over once its heartbeat is ${staleMs / 1000} s old.`;
+  const takeover = sameMachine(holder)
+    ? ''
+    : ` If that process is gone, its lock is taken over once its heartbeat is ${staleMs / 1000} s old.`;
   return new DataDirLockedError(
     `${dir} is in use by process ${holder.pid} (${holder.owner}, since ${holder.since}${where}). ` +
       `Stop that process first, or point DATA_DIR (or the database URL) at another directory.${takeover}`,

@@ -34,9 +34,7 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     return { kind: 'pglite', dir: path.resolve(PROJECT_ROOT, dir) };
   }
   if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
-  throw new Error(
-    `Unsupported database URL "${redactUrl(url)}": use postgresql://user:pass@host:5432/db or pglite:/path/to/dir`,
-  );
+  throw new Error(`Unsupported database URL "${redactUrl(url)}": use postgresql://user:pass@host:5432/db or pglite:/path/to/dir`);
 }
 
 /** The URL with any password replaced, safe to log. */

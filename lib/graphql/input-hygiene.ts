@@ -1,5 +1,13 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
-import { Kind, type DirectiveNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import {
+  Kind,
+  type DirectiveNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
 import type { Logger } from '../log';
 import { clientError, ErrorCode } from './errors';
 
@@ -115,7 +123,9 @@ function inOperation(document: DocumentNode, operation: OperationDefinitionNode)
   const fragment = (name: string) => {
     if (seen.has(name)) return undefined;
     seen.add(name);
-    return document.definitions.find((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name);
+    return document.definitions.find(
+      (definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name,
+    );
   };
   return inDirectives(operation.directives) ?? inSelections(operation.selectionSet, fragment);
 }
@@ -133,7 +143,8 @@ function refusal(finding: Finding) {
   const codePoint = finding.codePoint === undefined ? undefined : `U+${finding.codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
   let message: string;
   if (codePoint === undefined) message = `${subject} is nested deeper than ${MAX_DEPTH} levels.`;
-  else if (finding.codePoint! >= 0xd800 && finding.codePoint! <= 0xdfff) message = `${subject} contains an unpaired surrogate (${codePoint}), which is not valid Unicode; send well-formed text.`;
+  else if (finding.codePoint! >= 0xd800 && finding.codePoint! <= 0xdfff)
+    message = `${subject} contains an unpaired surrogate (${codePoint}), which is not valid Unicode; send well-formed text.`;
   else message = `${subject} contains a control character (${codePoint}); remove it.`;
   return { argument, codePoint, error: clientError(ErrorCode.BAD_USER_INPUT, message, { argument, http: { status: 400 } }) };
 }
@@ -170,7 +181,11 @@ export function inputHygienePlugin(log: Logger): ApolloServerPlugin<BaseContext>
       }
       if (!found) return;
       const { argument, codePoint, error } = refusal(found);
-      log.warn('refused a control character or unpaired surrogate in the input', { argument, codePoint: codePoint ?? null, operationName: operationName ?? null });
+      log.warn('refused a control character or unpaired surrogate in the input', {
+        argument,
+        codePoint: codePoint ?? null,
+        operationName: operationName ?? null,
+      });
       throw error;
     },
   };

@@ -3,7 +3,14 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
-import { GraphQLError, Kind, type GraphQLFormattedError, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type GraphQLFormattedError,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { LIMIT_VARIABLES, type OperationLimits } from '../edge-config';
 
 /** The code of every operation refused for its size, before any subgraph fetch or SQL statement. */
@@ -20,7 +27,10 @@ function armorReject(limit: keyof OperationLimits, max: number) {
   return {
     n: max,
     propagateOnRejection: false,
-    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(tooComplex(limit, max, error.message.replace(/^Syntax Error: /, '')))],
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(tooComplex(limit, max, error.message.replace(/^Syntax Error: /, ''))),
+    ],
   };
 }
 
@@ -77,10 +87,17 @@ export function costLimitPlugin(limits: OperationLimits): ApolloServerPlugin<Bas
         async didResolveOperation({ schema, document, request, operationName }) {
           let cost: number;
           try {
-            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators });
+            cost = getComplexity({
+              schema,
+              query: document,
+              variables: request.variables ?? {},
+              operationName: operationName ?? undefined,
+              estimators,
+            });
           } catch (error) {
             // Variables that do not coerce are reported by execution, with their own message.
-            if (/maximum allowed number of nodes/.test(String(error))) throw tooComplex('cost', limits.cost, 'The operation has too many fields to estimate.');
+            if (/maximum allowed number of nodes/.test(String(error)))
+              throw tooComplex('cost', limits.cost, 'The operation has too many fields to estimate.');
             return;
           }
           if (cost > limits.cost) throw tooComplex('cost', limits.cost, `Query cost limit of ${limits.cost} exceeded, found ${cost}.`);

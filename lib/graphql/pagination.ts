@@ -32,7 +32,8 @@ export function readPageArgs(
   return { first: size, take: size + 1, after: keyset };
 }
 
-const badCursor = () => badInput(`"after" is not a cursor this list issued: pass a pageInfo.endCursor or edges.cursor value from it.`, 'after');
+const badCursor = () =>
+  badInput(`"after" is not a cursor this list issued: pass a pageInfo.endCursor or edges.cursor value from it.`, 'after');
 
 export function encodeCursor(keyset: Keyset): string {
   return Buffer.from(JSON.stringify(keyset)).toString('base64url');

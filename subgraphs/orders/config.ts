@@ -49,7 +49,9 @@ function loadProductsCallOptions(env: Record<string, string | undefined>): Produ
   const attemptTimeoutMs = readInteger(env, 'PRODUCTS_CALL_TIMEOUT_MS', 2_000, 100, 60_000);
   const requestBudgetMs = readInteger(env, 'PRODUCTS_REQUEST_BUDGET_MS', 4_000, 100, 30_000);
   if (requestBudgetMs < attemptTimeoutMs) {
-    throw new ConfigError(`PRODUCTS_REQUEST_BUDGET_MS (${requestBudgetMs}) must be at least PRODUCTS_CALL_TIMEOUT_MS (${attemptTimeoutMs}).`);
+    throw new ConfigError(
+      `PRODUCTS_REQUEST_BUDGET_MS (${requestBudgetMs}) must be at least PRODUCTS_CALL_TIMEOUT_MS (${attemptTimeoutMs}).`,
+    );
   }
   return {
     attemptTimeoutMs,

@@ -113,7 +113,6 @@ export class OrdersStore {
     const { count } = await this.prisma.order.updateMany({ where: { id, status: { in: from } }, data: { status: to } });
     return count === 1 ? this.prisma.order.findUnique({ where: { id } }) : null;
   }
-
 }
 
 export const orderKeyset = (order: Order): Keyset => [order.createdAt.toISOString(), order.id];
@@ -147,7 +146,11 @@ export function createOrderLoaders(store: OrdersStore): OrderLoaders {
         const answers = new Map<BuyerPage, Order[]>();
         for (const group of byArguments.values()) {
           const { take, after } = group[0]!;
-          const results = await store.pagesByBuyer(group.map((page) => page.buyerId), take, after);
+          const results = await store.pagesByBuyer(
+            group.map((page) => page.buyerId),
+            take,
+            after,
+          );
           group.forEach((page, index) => {
             answers.set(page, results[index]!);
           });

@@ -32,7 +32,10 @@ export function validatePlaceOrder(input: PlaceOrderInput): void {
       throw badInput(`items[${index}].quantity must be from 1 to ${MAX_QUANTITY}, got ${item.quantity}.`, `items.${index}.quantity`);
     }
     if (seen.has(item.productId)) {
-      throw badInput(`Product ${item.productId} appears more than once: put it on one line with the total quantity.`, `items.${index}.productId`);
+      throw badInput(
+        `Product ${item.productId} appears more than once: put it on one line with the total quantity.`,
+        `items.${index}.productId`,
+      );
     }
     seen.add(item.productId);
   }
@@ -115,11 +118,18 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
   const totalCents = reserved.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
   if (totalCents > MAX_TOTAL_CENTS) {
     await compensate(deps, order.id, new Error('order total over the Int limit'), call);
-    throw badInput(`The order total would be ${totalCents} cents, over the maximum of ${MAX_TOTAL_CENTS}: split it into smaller orders.`, 'items');
+    throw badInput(
+      `The order total would be ${totalCents} cents, over the maximum of ${MAX_TOTAL_CENTS}: split it into smaller orders.`,
+      'items',
+    );
   }
   let confirmed: Order | null;
   try {
-    confirmed = await deps.store.confirm(order.id, reserved.map((line, position) => ({ ...line, position })), totalCents);
+    confirmed = await deps.store.confirm(
+      order.id,
+      reserved.map((line, position) => ({ ...line, position })),
+      totalCents,
+    );
   } catch (error) {
     await compensate(deps, order.id, error, call);
     throw error;
@@ -169,11 +179,16 @@ async function compensate(deps: PlacementDeps, orderId: string, cause: unknown, 
  */
 export async function cancelOrder(deps: Pick<PlacementDeps, 'store' | 'products'>, order: Order): Promise<Order> {
   const open = order.status === 'PENDING' || order.status === 'CONFIRMED';
-  const current = open ? ((await deps.store.transition(order.id, ['PENDING', 'CONFIRMED'], 'CANCELLED')) ?? (await deps.store.findByIds([order.id]))[0]) : order;
+  const current = open
+    ? ((await deps.store.transition(order.id, ['PENDING', 'CONFIRMED'], 'CANCELLED')) ?? (await deps.store.findByIds([order.id]))[0])
+    : order;
   if (!current) throw notFound('Order', order.id);
   await releaseStock(deps, order.id, { startedAt: Date.now() });
   if (current.status === 'FAILED') {
-    throw clientError(ErrorCode.ORDER_NOT_CANCELLABLE, `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`);
+    throw clientError(
+      ErrorCode.ORDER_NOT_CANCELLABLE,
+      `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`,
+    );
   }
   return current;
 }
@@ -231,7 +246,11 @@ export async function recoverOrders(deps: PlacementDeps, options: { stuckAfterMs
     }
   }
   if (result.unreachable) {
-    deps.log.warn('recovery pass stopped: the products service is unreachable; backing off', { ...result, waiting: orders.length - result.compensated - result.released, error: firstError });
+    deps.log.warn('recovery pass stopped: the products service is unreachable; backing off', {
+      ...result,
+      waiting: orders.length - result.compensated - result.released,
+      error: firstError,
+    });
   } else if (result.failed > 0) {
     deps.log.warn('recovery pass could not settle some orders; the next pass retries', { ...result, error: firstError });
   } else if (orders.length > 0) {

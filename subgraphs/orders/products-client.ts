@@ -49,7 +49,11 @@ export class ProductsClient implements StockApi {
     private readonly options: ProductsClientOptions,
   ) {}
 
-  async reserve(reservationId: string, items: { productId: string; quantity: number }[], options: CallOptions = {}): Promise<ReservedLine[]> {
+  async reserve(
+    reservationId: string,
+    items: { productId: string; quantity: number }[],
+    options: CallOptions = {},
+  ): Promise<ReservedLine[]> {
     const answer = await this.post('/internal/stock-reservations', { id: reservationId, items }, options);
     return (answer as { items: ReservedLine[] }).items;
   }
@@ -73,7 +77,9 @@ export class ProductsClient implements StockApi {
     const error = payload.error ?? {};
     if (status === 409 && error.code === 'RELEASED') throw new ReservationReleased(error.message);
     if (status === 409 && error.code === 'INSUFFICIENT_STOCK') {
-      throw clientError(ErrorCode.INSUFFICIENT_STOCK, `${error.message ?? 'Not enough stock.'} Lower the quantity or remove the line.`, { productId: error.productId });
+      throw clientError(ErrorCode.INSUFFICIENT_STOCK, `${error.message ?? 'Not enough stock.'} Lower the quantity or remove the line.`, {
+        productId: error.productId,
+      });
     }
     if (status === 404 && error.code === 'NOT_FOUND') throw notFound('Product', error.productId ?? '?');
     throw new Error(`products service answered ${status} ${error.code ?? ''}: ${error.message ?? ''}`);

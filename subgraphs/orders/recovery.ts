@@ -23,7 +23,10 @@ export interface RecoveryLoop {
  * with the next. A pass that could not finish (products unreachable, or an error) backs the
  * loop off. The timer is unref'd: it never keeps the process alive.
  */
-export function startRecoveryLoop(pass: () => Promise<{ unreachable: boolean }>, options: { intervalMs: number; log: Logger }): RecoveryLoop {
+export function startRecoveryLoop(
+  pass: () => Promise<{ unreachable: boolean }>,
+  options: { intervalMs: number; log: Logger },
+): RecoveryLoop {
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
   let failedInARow = 0;

@@ -6,5 +6,7 @@ import { createHash } from 'node:crypto';
  */
 export function requestHash(items: readonly { productId: string; quantity: number }[]): string {
   const lines = items.map((item) => [item.productId, item.quantity] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash('sha256').update(`v1:${JSON.stringify(lines)}`).digest('hex');
+  return createHash('sha256')
+    .update(`v1:${JSON.stringify(lines)}`)
+    .digest('hex');
 }

@@ -28,8 +28,7 @@ export const resolvers: Resolvers = {
     },
   },
   Mutation: {
-    placeOrder: (_, args, context) =>
-      placeOrder(context, requireViewer(context.viewer), args.input),
+    placeOrder: (_, args, context) => placeOrder(context, requireViewer(context.viewer), args.input),
     cancelOrder: async (_, args, context) => {
       requireViewer(context.viewer);
       const order = await visibleOrder(context, args.id);

@@ -91,7 +91,10 @@ export class ProductsStore {
 
   /** Adds stock, unless that would pass `MAX_STOCK` (then `limited`); null when no product has that id. */
   async restock(id: string, quantity: number): Promise<{ product: Product; limited: boolean } | null> {
-    const { count } = await this.prisma.product.updateMany({ where: { id, stock: { lte: MAX_STOCK - quantity } }, data: { stock: { increment: quantity } } });
+    const { count } = await this.prisma.product.updateMany({
+      where: { id, stock: { lte: MAX_STOCK - quantity } },
+      data: { stock: { increment: quantity } },
+    });
     const product = await this.prisma.product.findUnique({ where: { id } });
     return product && { product, limited: count === 0 };
   }
@@ -118,7 +121,8 @@ export class ProductsStore {
           });
           if (count === 0) {
             const product = await tx.product.findUnique({ where: { id: line.productId }, select: { stock: true } });
-            if (!product) throw new ReservationRefused('NOT_FOUND', `No product with id "${line.productId}" exists.`, { productId: line.productId });
+            if (!product)
+              throw new ReservationRefused('NOT_FOUND', `No product with id "${line.productId}" exists.`, { productId: line.productId });
             throw new ReservationRefused('INSUFFICIENT_STOCK', `Not enough stock of product ${line.productId}: ${product.stock} left.`, {
               productId: line.productId,
               available: product.stock,
@@ -150,7 +154,8 @@ export class ProductsStore {
   /** A repeated reservation answers with the first, to its holder only; a released one is refused. */
   private existingFor(reservation: Reservation, holder: string): Reservation {
     if (reservation.holder !== holder) throw notHolder(reservation.id);
-    if (reservation.status === 'RELEASED') throw new ReservationRefused('RELEASED', `Reservation ${reservation.id} was released; use a new id.`);
+    if (reservation.status === 'RELEASED')
+      throw new ReservationRefused('RELEASED', `Reservation ${reservation.id} was released; use a new id.`);
     return reservation;
   }
 
@@ -170,7 +175,10 @@ export class ProductsStore {
           return tx.stockReservation.create({ data: { id, holder, status: 'RELEASED', releasedAt: new Date() }, include: { items: true } });
         }
         if (existing.holder !== holder) throw notHolder(id);
-        const { count } = await tx.stockReservation.updateMany({ where: { id, status: 'RESERVED' }, data: { status: 'RELEASED', releasedAt: new Date() } });
+        const { count } = await tx.stockReservation.updateMany({
+          where: { id, status: 'RESERVED' },
+          data: { status: 'RELEASED', releasedAt: new Date() },
+        });
         const reservation = await tx.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
         if (count === 1) {
           for (const item of [...reservation.items].sort(byProductId)) {
@@ -196,13 +204,15 @@ export class ProductsStore {
     let purged = 0;
     for (;;) {
       const rows = await this.prisma.stockReservation.findMany({ where: old, select: { id: true }, take: batch });
-      if (rows.length > 0) purged += (await this.prisma.stockReservation.deleteMany({ where: { ...old, id: { in: rows.map((row) => row.id) } } })).count;
+      if (rows.length > 0)
+        purged += (await this.prisma.stockReservation.deleteMany({ where: { ...old, id: { in: rows.map((row) => row.id) } } })).count;
       if (rows.length < batch) return purged;
     }
   }
 }
 
-const notHolder = (id: string) => new ReservationRefused('NOT_HOLDER', `Reservation ${id} is held by another service; only its holder may reserve or release it.`);
+const notHolder = (id: string) =>
+  new ReservationRefused('NOT_HOLDER', `Reservation ${id} is held by another service; only its holder may reserve or release it.`);
 
 export const productKeyset = (product: Product): Keyset => [product.name, product.id];
 

@@ -16,18 +16,20 @@ export const RESERVATIONS_PATH = '/internal/stock-reservations';
 const MAX_LINES = 50;
 
 export function reservationRoutes(store: ProductsStore, verifyServiceToken: TokenVerifier): Route[] {
-  const authorized = (handler: (body: unknown, holder: string) => Promise<RouteResponse>) => async (request: { headers: IncomingHttpHeaders; body: unknown }) => {
-    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!token) return fail(401, 'UNAUTHENTICATED', 'A service token is required.');
-    let holder: string;
-    try {
-      holder = String((await verifyServiceToken(token)).sub);
-    } catch (error) {
-      if (error instanceof TokenError && error.reason === 'unavailable') return fail(503, 'SERVICE_UNAVAILABLE', error.message);
-      return fail(401, 'UNAUTHENTICATED', 'The service token is not valid.');
-    }
-    return handler(request.body, holder);
-  };
+  const authorized =
+    (handler: (body: unknown, holder: string) => Promise<RouteResponse>) =>
+    async (request: { headers: IncomingHttpHeaders; body: unknown }) => {
+      const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (!token) return fail(401, 'UNAUTHENTICATED', 'A service token is required.');
+      let holder: string;
+      try {
+        holder = String((await verifyServiceToken(token)).sub);
+      } catch (error) {
+        if (error instanceof TokenError && error.reason === 'unavailable') return fail(503, 'SERVICE_UNAVAILABLE', error.message);
+        return fail(401, 'UNAUTHENTICATED', 'The service token is not valid.');
+      }
+      return handler(request.body, holder);
+    };
 
   return [
     {
@@ -82,7 +84,12 @@ function present(reservation: Reservation) {
   };
 }
 
-const REFUSAL_STATUS: Record<ReservationRefused['reason'], number> = { NOT_FOUND: 404, NOT_HOLDER: 403, INSUFFICIENT_STOCK: 409, RELEASED: 409 };
+const REFUSAL_STATUS: Record<ReservationRefused['reason'], number> = {
+  NOT_FOUND: 404,
+  NOT_HOLDER: 403,
+  INSUFFICIENT_STOCK: 409,
+  RELEASED: 409,
+};
 
 /** A refusal is an answer (4xx, never retried by the caller); anything else is a failure (500). */
 function refusal(error: unknown): RouteResponse {

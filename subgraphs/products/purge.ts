@@ -23,9 +23,10 @@ export function startPurgeLoop(store: ProductsStore, retentionMs: number, log: L
     schedule(PURGE_EVERY_MS);
   };
   const schedule = (delay: number) => {
-    if (!stopped) timer = setTimeout(() => {
-      running = run();
-    }, delay).unref();
+    if (!stopped)
+      timer = setTimeout(() => {
+        running = run();
+      }, delay).unref();
   };
   schedule(FIRST_PURGE_AFTER_MS);
   return {

@@ -28,13 +28,21 @@ export class AuthLimits {
 
   constructor(store: RateLimitStore, config: AuthLimitsConfig) {
     this.perIp = store.limiter({ name: 'auth:ip', points: config.ipAttempts, durationSeconds: config.ipWindowSeconds });
-    this.emailFailures = store.limiter({ name: 'auth:email-failures', points: config.emailFailures, durationSeconds: config.emailWindowSeconds });
+    this.emailFailures = store.limiter({
+      name: 'auth:email-failures',
+      points: config.emailFailures,
+      durationSeconds: config.emailWindowSeconds,
+    });
   }
 
   /** Counts one signIn or signUp from `clientIp`; RATE_LIMITED once the IP is over its limit. */
   async countAttempt(clientIp: string): Promise<void> {
     const result = await consume(this.perIp, clientIp || 'unknown');
-    if (!result.allowed) throw rateLimited(`Too many sign-in and sign-up attempts from your address: try again in ${wait(result.retryAfterSeconds)}.`, result.retryAfterSeconds);
+    if (!result.allowed)
+      throw rateLimited(
+        `Too many sign-in and sign-up attempts from your address: try again in ${wait(result.retryAfterSeconds)}.`,
+        result.retryAfterSeconds,
+      );
   }
 
   /**
@@ -43,7 +51,11 @@ export class AuthLimits {
    */
   async countSignIn(email: string): Promise<void> {
     const result = await consume(this.emailFailures, emailKey(email));
-    if (!result.allowed) throw rateLimited(`Too many failed sign-ins to this account: try again in ${wait(result.retryAfterSeconds)}.`, result.retryAfterSeconds);
+    if (!result.allowed)
+      throw rateLimited(
+        `Too many failed sign-ins to this account: try again in ${wait(result.retryAfterSeconds)}.`,
+        result.retryAfterSeconds,
+      );
   }
 
   /** A successful sign-in clears the email's failures: its owner is not locked out by earlier typos. */

@@ -63,7 +63,8 @@ function readAbuseLimits(env: Record<string, string | undefined>): Pick<UsersCon
   let redisUrl: string | undefined;
   if (env.REDIS_URL) {
     const url = readUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
-    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${env.REDIS_URL}"`);
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+      throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${env.REDIS_URL}"`);
     redisUrl = url.href;
   }
   // scrypt runs on libuv's threadpool: more hashes at once than it has threads only queue there.

@@ -45,7 +45,10 @@ export class UsersStore {
 
   /** Sets a new password and ends every session of the account (its refresh tokens), together. */
   async changePassword(id: string, passwordHash: string): Promise<User> {
-    const [user] = await this.prisma.$transaction([this.prisma.user.update({ where: { id }, data: { passwordHash } }), revokeAllOf(this.prisma, id)]);
+    const [user] = await this.prisma.$transaction([
+      this.prisma.user.update({ where: { id }, data: { passwordHash } }),
+      revokeAllOf(this.prisma, id),
+    ]);
     return user;
   }
 
@@ -55,9 +58,7 @@ export class UsersStore {
 
   /** Oldest first; `take` rows after the keyset `[createdAt, id]`. */
   page(take: number, after: Keyset | null): Promise<User[]> {
-    const where = after
-      ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: after[1] } }] }
-      : {};
+    const where = after ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: after[1] } }] } : {};
     return this.prisma.user.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take });
   }
 }

@@ -40,7 +40,9 @@ async function derive(password: string, salt: Buffer, options: ScryptOptions): P
   } catch (error) {
     // The server is saturated, not the caller over a quota: SERVICE_UNAVAILABLE, with a short wait to retry after.
     if (error instanceof SemaphoreFullError) {
-      throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'The server is busy checking passwords: try again in a second.', { retryAfterSeconds: 1 });
+      throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'The server is busy checking passwords: try again in a second.', {
+        retryAfterSeconds: 1,
+      });
     }
     throw error;
   }

@@ -95,7 +95,10 @@ describe.each(TARGETS)('on %s', (target) => {
     cluster = new Cluster(databaseUrls);
     await cluster.start();
     const router = cluster.url('router');
-    const signIn = await graphql(router, 'mutation S($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }', { e: ADMIN.email, p: ADMIN.password });
+    const signIn = await graphql(router, 'mutation S($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }', {
+      e: ADMIN.email,
+      p: ADMIN.password,
+    });
     adminToken = (signIn.data?.signIn as { token: string } | undefined)?.token ?? '';
     if (!adminToken) throw new Error(`admin sign-in failed: ${JSON.stringify(signIn)}`);
     for (let i = 0; i < CLIENTS; i++) {
@@ -107,7 +110,12 @@ describe.each(TARGETS)('on %s', (target) => {
       customerTokens.push(token);
     }
     pauseProbe.productId = await createProduct(cluster.url('router'), adminToken, 'CHAOS-PAUSE', 10);
-    const placed = await graphql(router, 'mutation P($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId: pauseProbe.productId, quantity: 1 }], idempotencyKey: 'pause-probe' } }, customerTokens[0]);
+    const placed = await graphql(
+      router,
+      'mutation P($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+      { input: { items: [{ productId: pauseProbe.productId, quantity: 1 }], idempotencyKey: 'pause-probe' } },
+      customerTokens[0],
+    );
     pauseProbe.orderId = (placed.data?.placeOrder as { id: string } | undefined)?.id ?? '';
     if (!pauseProbe.orderId) throw new Error(`probe order failed: ${JSON.stringify(placed)}`);
   }, 240_000);
@@ -121,96 +129,128 @@ describe.each(TARGETS)('on %s', (target) => {
   const FIELD_OF: Record<SubgraphName, 'me' | 'product' | 'order'> = { users: 'me', products: 'product', orders: 'order' };
 
   describe('a paused subgraph (SIGSTOP) costs only its own fields, within its deadline', () => {
-    test.each(SUBGRAPHS)('%s paused', async (name) => {
-      const ask = () => graphql(cluster.url('router'), PROBE, { p: pauseProbe.productId, o: pauseProbe.orderId }, customerTokens[0], 30_000);
-      // Every field answers before the pause (the circuit may still be cooling down from an earlier one).
-      await waitUntil('a full answer before the pause', 30_000, async () => ((await ask()).errors ? undefined : true));
-      cluster.pause(name);
-      let answer;
-      let answerMs;
-      try {
-        const started = performance.now();
-        answer = await ask();
-        answerMs = Math.round(performance.now() - started);
-      } finally {
-        cluster.resume(name);
-      }
-      pauseRows.push({ target, paused: name, answerMs, data: JSON.stringify(answer.data), errors: JSON.stringify(answer.errors?.map((error) => error.extensions)) });
+    test.each(SUBGRAPHS)(
+      '%s paused',
+      async (name) => {
+        const ask = () =>
+          graphql(cluster.url('router'), PROBE, { p: pauseProbe.productId, o: pauseProbe.orderId }, customerTokens[0], 30_000);
+        // Every field answers before the pause (the circuit may still be cooling down from an earlier one).
+        await waitUntil('a full answer before the pause', 30_000, async () => ((await ask()).errors ? undefined : true));
+        cluster.pause(name);
+        let answer;
+        let answerMs;
+        try {
+          const started = performance.now();
+          answer = await ask();
+          answerMs = Math.round(performance.now() - started);
+        } finally {
+          cluster.resume(name);
+        }
+        pauseRows.push({
+          target,
+          paused: name,
+          answerMs,
+          data: JSON.stringify(answer.data),
+          errors: JSON.stringify(answer.errors?.map((error) => error.extensions)),
+        });
 
-      const expected = { me: { name: 'Client 0' }, product: { sku: 'CHAOS-PAUSE' }, order: { status: 'CONFIRMED' }, [FIELD_OF[name]]: null };
-      expect(answer.data).toEqual(expected);
-      expect(answer.errors).toHaveLength(1);
-      expect(answer.errors![0]!.extensions).toEqual({ code: 'SUBGRAPH_UNAVAILABLE', service: name });
-      expect(answerMs).toBeLessThan(TIMEOUTS.subgraphTimeoutMs + ANSWER_MARGIN_MS);
-      // Resumed, it answers again (after the circuit's cool-down at most).
-      await waitUntil(`${name} answering again after SIGCONT`, 30_000, async () => ((await ask()).errors ? undefined : true));
-    }, 90_000);
+        const expected = {
+          me: { name: 'Client 0' },
+          product: { sku: 'CHAOS-PAUSE' },
+          order: { status: 'CONFIRMED' },
+          [FIELD_OF[name]]: null,
+        };
+        expect(answer.data).toEqual(expected);
+        expect(answer.errors).toHaveLength(1);
+        expect(answer.errors![0]!.extensions).toEqual({ code: 'SUBGRAPH_UNAVAILABLE', service: name });
+        expect(answerMs).toBeLessThan(TIMEOUTS.subgraphTimeoutMs + ANSWER_MARGIN_MS);
+        // Resumed, it answers again (after the circuit's cool-down at most).
+        await waitUntil(`${name} answering again after SIGCONT`, 30_000, async () => ((await ask()).errors ? undefined : true));
+      },
+      90_000,
+    );
   });
 
   describe('a subgraph killed (SIGKILL) mid-storm and restarted: no oversell, no lost order, nothing left PENDING', () => {
-    test.each(SUBGRAPHS)('%s killed', async (name) => {
-      const productIds: string[] = [];
-      for (let i = 0; i < PRODUCTS_PER_STORM; i++) productIds.push(await createProduct(cluster.url('router'), adminToken, `CHAOS-${name.toUpperCase()}-${i}`, UNITS_PER_PRODUCT));
-      const initial = new Map(productIds.map((id) => [id, UNITS_PER_PRODUCT]));
+    test.each(SUBGRAPHS)(
+      '%s killed',
+      async (name) => {
+        const productIds: string[] = [];
+        for (let i = 0; i < PRODUCTS_PER_STORM; i++)
+          productIds.push(await createProduct(cluster.url('router'), adminToken, `CHAOS-${name.toUpperCase()}-${i}`, UNITS_PER_PRODUCT));
+        const initial = new Map(productIds.map((id) => [id, UNITS_PER_PRODUCT]));
 
-      const storm = startStorm({ routerUrl: cluster.url('router'), tokens: customerTokens, productIds, orders: ORDERS_PER_STORM, label: `kill-${name}`, random: seeded(SUBGRAPHS.indexOf(name) + 1) });
-      await waitUntil('the storm under way', 60_000, async () => (storm.finished() >= KILL_AFTER_FINISHED ? true : undefined));
-      await cluster.kill(name);
-      const killedAt = Date.now();
-      await sleep(DOWN_MS);
-      await cluster.launch(name);
-      const restartedAt = Date.now();
-      // Orders begun before the kill and still PENDING: what the crash left for recovery, or a client's retry, to settle.
-      const pendingAfterRestart = (await allOrders(cluster.url('orders'), adminToken)).filter((order) => order.status === 'PENDING' && Date.parse(order.createdAt) < killedAt).length;
-      const outcomes = await bounded('the storm', STORM_DEADLINE_MS, storm.done);
-      const stormEndedAt = Date.now();
-
-      // Recovery: nothing PENDING, and every product's stock matches its confirmed orders.
-      let lines: StockLine[] = [];
-      let pending = -1;
-      let recoveredAt: number | null = null;
-      let failed = 0;
-      try {
-        await waitUntil('recovery (no PENDING order, stock balanced)', RECOVERY_DEADLINE_MS, async () => {
-          const orders = await allOrders(cluster.url('orders'), adminToken);
-          lines = stockLines(initial, orders, await stocks(cluster.url('products'), adminToken, productIds));
-          pending = orders.filter((order) => order.status === 'PENDING').length;
-          failed = orders.filter((order) => order.status === 'FAILED').length;
-          return pending === 0 && balanced(lines) ? true : undefined;
+        const storm = startStorm({
+          routerUrl: cluster.url('router'),
+          tokens: customerTokens,
+          productIds,
+          orders: ORDERS_PER_STORM,
+          label: `kill-${name}`,
+          random: seeded(SUBGRAPHS.indexOf(name) + 1),
         });
-        recoveredAt = Date.now();
-      } finally {
-        stormRows.push({
-    target,
-          ...rowOf(name, outcomes, lines),
-          downMs: restartedAt - killedAt,
-          pendingAfterRestart,
-          recoveryMs: recoveredAt && recoveredAt - restartedAt,
-          afterStormMs: recoveredAt && recoveredAt - stormEndedAt,
-          failed,
-        });
-      }
+        await waitUntil('the storm under way', 60_000, async () => (storm.finished() >= KILL_AFTER_FINISHED ? true : undefined));
+        await cluster.kill(name);
+        const killedAt = Date.now();
+        await sleep(DOWN_MS);
+        await cluster.launch(name);
+        const restartedAt = Date.now();
+        // Orders begun before the kill and still PENDING: what the crash left for recovery, or a client's retry, to settle.
+        const pendingAfterRestart = (await allOrders(cluster.url('orders'), adminToken)).filter(
+          (order) => order.status === 'PENDING' && Date.parse(order.createdAt) < killedAt,
+        ).length;
+        const outcomes = await bounded('the storm', STORM_DEADLINE_MS, storm.done);
+        const stormEndedAt = Date.now();
 
-      const orders = await allOrders(cluster.url('orders'), adminToken);
-      const finalStatus = new Map(orders.map((order) => [order.id, order.status]));
-      // Every client got an order or a coded error: no transport error, no uncoded or internal error.
-      expect(outcomes).toHaveLength(ORDERS_PER_STORM);
-      expect(outcomes.filter((outcome) => ['TRANSPORT', 'NO_CODE', 'INTERNAL_SERVER_ERROR'].includes(outcome.outcome))).toEqual([]);
-      // No confirmed order lost.
-      const seenConfirmed = outcomes.filter((outcome) => outcome.outcome === 'CONFIRMED');
-      expect(seenConfirmed.filter((outcome) => finalStatus.get(outcome.orderId!) !== 'CONFIRMED')).toEqual([]);
-      // No order twice: each key got its own order, and an order confirmed that no client saw
-      // confirmed can only belong to a client that gave up while a service was unavailable.
-      expect(new Set(seenConfirmed.map((outcome) => outcome.orderId)).size).toBe(seenConfirmed.length);
-      const seenIds = new Set(seenConfirmed.map((outcome) => outcome.orderId));
-      const unseen = orders.filter((order) => order.status === 'CONFIRMED' && order.items.some((item) => initial.has(item.product.id)) && !seenIds.has(order.id));
-      expect(unseen.length).toBeLessThanOrEqual(outcomes.filter((outcome) => RETRYABLE.has(outcome.outcome)).length);
-      // The kill hit the storm: clients met the outage and retried (placeOrder never calls users, so not there).
-      if (name !== 'users') expect(outcomes.some((outcome) => outcome.attempts > 1)).toBe(true);
-      // No oversell, and stock = initial − Σ confirmed quantities, product by product.
-      expect(lines.filter((line) => line.stock < 0 || line.stock !== line.initial - line.confirmedUnits)).toEqual([]);
-      expect(pending).toBe(0);
-    }, 240_000);
+        // Recovery: nothing PENDING, and every product's stock matches its confirmed orders.
+        let lines: StockLine[] = [];
+        let pending = -1;
+        let recoveredAt: number | null = null;
+        let failed = 0;
+        try {
+          await waitUntil('recovery (no PENDING order, stock balanced)', RECOVERY_DEADLINE_MS, async () => {
+            const orders = await allOrders(cluster.url('orders'), adminToken);
+            lines = stockLines(initial, orders, await stocks(cluster.url('products'), adminToken, productIds));
+            pending = orders.filter((order) => order.status === 'PENDING').length;
+            failed = orders.filter((order) => order.status === 'FAILED').length;
+            return pending === 0 && balanced(lines) ? true : undefined;
+          });
+          recoveredAt = Date.now();
+        } finally {
+          stormRows.push({
+            target,
+            ...rowOf(name, outcomes, lines),
+            downMs: restartedAt - killedAt,
+            pendingAfterRestart,
+            recoveryMs: recoveredAt && recoveredAt - restartedAt,
+            afterStormMs: recoveredAt && recoveredAt - stormEndedAt,
+            failed,
+          });
+        }
+
+        const orders = await allOrders(cluster.url('orders'), adminToken);
+        const finalStatus = new Map(orders.map((order) => [order.id, order.status]));
+        // Every client got an order or a coded error: no transport error, no uncoded or internal error.
+        expect(outcomes).toHaveLength(ORDERS_PER_STORM);
+        expect(outcomes.filter((outcome) => ['TRANSPORT', 'NO_CODE', 'INTERNAL_SERVER_ERROR'].includes(outcome.outcome))).toEqual([]);
+        // No confirmed order lost.
+        const seenConfirmed = outcomes.filter((outcome) => outcome.outcome === 'CONFIRMED');
+        expect(seenConfirmed.filter((outcome) => finalStatus.get(outcome.orderId!) !== 'CONFIRMED')).toEqual([]);
+        // No order twice: each key got its own order, and an order confirmed that no client saw
+        // confirmed can only belong to a client that gave up while a service was unavailable.
+        expect(new Set(seenConfirmed.map((outcome) => outcome.orderId)).size).toBe(seenConfirmed.length);
+        const seenIds = new Set(seenConfirmed.map((outcome) => outcome.orderId));
+        const unseen = orders.filter(
+          (order) => order.status === 'CONFIRMED' && order.items.some((item) => initial.has(item.product.id)) && !seenIds.has(order.id),
+        );
+        expect(unseen.length).toBeLessThanOrEqual(outcomes.filter((outcome) => RETRYABLE.has(outcome.outcome)).length);
+        // The kill hit the storm: clients met the outage and retried (placeOrder never calls users, so not there).
+        if (name !== 'users') expect(outcomes.some((outcome) => outcome.attempts > 1)).toBe(true);
+        // No oversell, and stock = initial − Σ confirmed quantities, product by product.
+        expect(lines.filter((line) => line.stock < 0 || line.stock !== line.initial - line.confirmedUnits)).toEqual([]);
+        expect(pending).toBe(0);
+      },
+      240_000,
+    );
   });
 });
 
@@ -220,7 +260,11 @@ function countBy(codes: string[]): Record<string, number> {
   return counts;
 }
 
-function rowOf(killed: SubgraphName, outcomes: OrderOutcome[], lines: StockLine[]): Pick<StormRow, 'killed' | 'attempted' | 'confirmed' | 'refused' | 'retried' | 'retryCauses' | 'stock'> {
+function rowOf(
+  killed: SubgraphName,
+  outcomes: OrderOutcome[],
+  lines: StockLine[],
+): Pick<StormRow, 'killed' | 'attempted' | 'confirmed' | 'refused' | 'retried' | 'retryCauses' | 'stock'> {
   return {
     killed,
     attempted: outcomes.length,
@@ -232,7 +276,10 @@ function rowOf(killed: SubgraphName, outcomes: OrderOutcome[], lines: StockLine[
   };
 }
 
-const counts = (byCode: Record<string, number>) => Object.entries(byCode).map(([code, count]) => `${code} ${count}`).join(', ') || '-';
+const counts = (byCode: Record<string, number>) =>
+  Object.entries(byCode)
+    .map(([code, count]) => `${code} ${count}`)
+    .join(', ') || '-';
 const seconds = (ms: number | null) => (ms === null ? 'NOT RECOVERED' : `${(ms / 1000).toFixed(1)} s`);
 
 /** The figures, as a table on stdout (jest's console would bury them in stack frames). */
@@ -242,11 +289,27 @@ function report(): void {
     const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
     return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
   };
-  const out = ['', `Chaos suite: ${CLIENTS} clients, ${ORDERS_PER_STORM} orders per storm, ${PRODUCTS_PER_STORM} products × ${UNITS_PER_PRODUCT} units, SUBGRAPH_TIMEOUT_MS=${TIMEOUTS.subgraphTimeoutMs}, ORDERS_PENDING_TIMEOUT_MS=${TIMEOUTS.pendingTimeoutMs}`];
+  const out = [
+    '',
+    `Chaos suite: ${CLIENTS} clients, ${ORDERS_PER_STORM} orders per storm, ${PRODUCTS_PER_STORM} products × ${UNITS_PER_PRODUCT} units, SUBGRAPH_TIMEOUT_MS=${TIMEOUTS.subgraphTimeoutMs}, ORDERS_PENDING_TIMEOUT_MS=${TIMEOUTS.pendingTimeoutMs}`,
+  ];
   out.push(
     '',
     table(
-      ['database', 'killed (SIGKILL)', 'attempted', 'confirmed', 'refused (by code)', 'orders retried (retry causes)', 'killed → ready again', 'PENDING from before the kill, at restart', 'restart → no PENDING', 'storm end → no PENDING', 'FAILED left', 'stock (initial-confirmed=stock)'],
+      [
+        'database',
+        'killed (SIGKILL)',
+        'attempted',
+        'confirmed',
+        'refused (by code)',
+        'orders retried (retry causes)',
+        'killed → ready again',
+        'PENDING from before the kill, at restart',
+        'restart → no PENDING',
+        'storm end → no PENDING',
+        'FAILED left',
+        'stock (initial-confirmed=stock)',
+      ],
       stormRows.map((row) => [
         row.target,
         row.killed,
@@ -263,7 +326,10 @@ function report(): void {
       ]),
     ),
     '',
-    table(['database', 'paused (SIGSTOP)', 'answered in', 'data', 'errors'], pauseRows.map((row) => [row.target, row.paused, `${row.answerMs} ms`, row.data, row.errors])),
+    table(
+      ['database', 'paused (SIGSTOP)', 'answered in', 'data', 'errors'],
+      pauseRows.map((row) => [row.target, row.paused, `${row.answerMs} ms`, row.data, row.errors]),
+    ),
     '',
   );
   process.stdout.write(`${out.join('\n')}\n`);

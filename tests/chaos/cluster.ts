@@ -63,7 +63,9 @@ export class Cluster {
   /** `extraEnv`: e.g. each service's *_DATABASE_URL, to run on PostgreSQL instead of the embedded database. */
   constructor(private readonly extraEnv: Record<string, string> = {}) {
     // Should jest exit without running afterAll (Ctrl-C, a forced exit), still leave no service behind.
-    process.once('exit', () => this.children.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+    process.once('exit', () =>
+      this.children.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')),
+    );
   }
 
   async start(): Promise<void> {
@@ -174,7 +176,13 @@ export interface GraphQLAnswer {
 }
 
 /** One GraphQL POST; a transport failure (no connection, no answer in `timeoutMs`) throws. */
-export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string, timeoutMs = 30_000): Promise<GraphQLAnswer> {
+export async function graphql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  timeoutMs = 30_000,
+): Promise<GraphQLAnswer> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },

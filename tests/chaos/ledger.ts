@@ -21,7 +21,10 @@ export async function allOrders(ordersUrl: string, adminToken: string): Promise<
   for (let page = 0; page < 1_000; page++) {
     const answer = await graphql(ordersUrl, ALL_ORDERS, { after }, adminToken, 10_000);
     if (answer.errors?.length) throw new Error(`orders listing failed: ${JSON.stringify(answer.errors)}`);
-    const connection = answer.data!.orders as { edges: { node: OrderRecord }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    const connection = answer.data!.orders as {
+      edges: { node: OrderRecord }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
     orders.push(...connection.edges.map((edge) => edge.node));
     if (!connection.pageInfo.hasNextPage) return orders;
     after = connection.pageInfo.endCursor;

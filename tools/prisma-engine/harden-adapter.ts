@@ -87,9 +87,7 @@ export interface HardenedFactory {
  * Wraps a factory so every connection it makes is hardened. A factory without a shadow database
  * (Prisma Client's kind) gets one that explains itself: applying migrations never needs it.
  */
-export function hardenAdapterFactory(
-  factory: SqlDriverAdapterFactory | SqlMigrationAwareDriverAdapterFactory,
-): HardenedFactory {
+export function hardenAdapterFactory(factory: SqlDriverAdapterFactory | SqlMigrationAwareDriverAdapterFactory): HardenedFactory {
   const opened = new Set<SqlDriverAdapter>();
   // The wasm engine disposes some connections itself (the shadow database's) and not others, so
   // dispose is made idempotent and disposeAll closes what is left.

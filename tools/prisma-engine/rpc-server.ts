@@ -39,10 +39,7 @@ const PASS_THROUGH = new Set([
 type EngineMethod = (this: SchemaEngine, params: unknown) => Promise<unknown>;
 
 /** The engine's error as the native engine reports it (`data` is what the CLI reads). */
-export function toRpcError(
-  error: unknown,
-  registry?: ErrorRegistry,
-): { code: number; message: string; data: Record<string, unknown> } {
+export function toRpcError(error: unknown, registry?: ErrorRegistry): { code: number; message: string; data: Record<string, unknown> } {
   const data = engineErrorData(error, registry);
   return { code: 4466, message: 'An error happened. Check the data field for details.', data };
 }
