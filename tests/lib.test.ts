@@ -3,6 +3,7 @@ import { ConfigError, loadServiceConfig, readPort } from '../lib/config';
 import { parseDatabaseUrl, redactUrl } from '../lib/db/url';
 import { badInput, maskInternalErrors } from '../lib/graphql/errors';
 import { readPageArgs, encodeCursor } from '../lib/graphql/pagination';
+import { loadOrdersConfig } from '../subgraphs/orders/config';
 import type { Logger } from '../lib/log';
 
 describe('error masking', () => {
@@ -58,6 +59,18 @@ describe('configuration', () => {
     });
     expect(() => parseDatabaseUrl('mysql://x')).toThrow(/Unsupported database URL/);
     expect(redactUrl('postgresql://user:secret@host/db')).toBe('postgresql://user:***@host/db');
+  });
+});
+
+describe('orders settings', () => {
+  test('a malformed PRODUCTS_INTERNAL_URL stops start-up naming the variable', () => {
+    expect(() => loadOrdersConfig({ PRODUCTS_INTERNAL_URL: 'products port 4002' })).toThrow(
+      /PRODUCTS_INTERNAL_URL must be an absolute URL/,
+    );
+    expect(loadOrdersConfig({ PRODUCTS_INTERNAL_URL: 'http://products.internal:4002' }).productsInternalUrl.href).toBe(
+      'http://products.internal:4002/',
+    );
+    expect(loadOrdersConfig({ PRODUCTS_PORT: '5002' }).productsInternalUrl.href).toBe('http://localhost:5002/');
   });
 });
 
