@@ -5,7 +5,8 @@ import { createLogger } from '../lib/log';
 import { loadOrdersConfig } from '../subgraphs/orders/config';
 import { OrdersStore } from '../subgraphs/orders/data';
 import { requestHash } from '../subgraphs/orders/request-hash';
-import { reservationRoutes, RESERVATIONS_PATH } from '../subgraphs/products/internal-api';
+import { RELEASE_PATH } from '../lib/contracts/stock-reservations';
+import { reservationRoutes } from '../subgraphs/products/internal-api';
 import { ProductsStore, ReservationRefused } from '../subgraphs/products/data';
 import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
 import { ProductsClient, ReservationReleased, type StockApi } from '../subgraphs/orders/products-client';
@@ -266,7 +267,7 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
 
       // Through the internal API, with two service identities (the token's subject is the holder).
       const routes = reservationRoutes(products, async (token) => ({ sub: token }));
-      const release = routes.find((route) => route.path === `${RESERVATIONS_PATH}/release`)!;
+      const release = routes.find((route) => route.path === RELEASE_PATH)!;
       const as = (service: string) => ({ headers: { authorization: `Bearer ${service}` }, body: { id: 'held-by-orders' } });
       expect(await release.handle(as('intruder'))).toMatchObject({ status: 403, body: { error: { code: 'NOT_HOLDER' } } });
       expect(await stockOf(item)).toBe(6);

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { MAX_RESERVATION_LINES } from '../../lib/contracts/stock-reservations';
 import type { Viewer } from '../../lib/auth/viewer';
 import { isUniqueViolation } from '../../lib/db/errors';
 import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
@@ -18,7 +19,7 @@ export interface PlacementDeps {
   log: Logger;
 }
 
-const MAX_LINES = 50;
+const MAX_LINES = MAX_RESERVATION_LINES;
 const MAX_QUANTITY = 1000;
 /** Money is a GraphQL Int of cents. */
 const MAX_TOTAL_CENTS = 2_147_483_647;

@@ -1,14 +1,18 @@
 import type { SigningKey } from '../../lib/auth/keys';
+import {
+  RELEASE_PATH,
+  RESERVE_PATH,
+  type ReleaseRequest,
+  type ReservationAnswer,
+  type ReservationRefusal,
+  type ReservedLine,
+  type ReserveRequest,
+} from '../../lib/contracts/stock-reservations';
 import { SERVICE_TOKEN_TTL_SECONDS, serviceTokenOptions, signToken } from '../../lib/auth/tokens';
 import { clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import { TransientError, withRetries, type RetryPolicy } from './retry';
 
-export interface ReservedLine {
-  productId: string;
-  quantity: number;
-  unitPriceCents: number;
-  currency: string;
-}
+export type { ReservedLine };
 
 /** Calls made for one client request share a time budget, counted from when that request began. */
 export interface CallOptions {
@@ -54,18 +58,20 @@ export class ProductsClient implements StockApi {
     items: { productId: string; quantity: number }[],
     options: CallOptions = {},
   ): Promise<ReservedLine[]> {
-    const answer = await this.post('/internal/stock-reservations', { id: reservationId, items }, options);
-    return (answer as { items: ReservedLine[] }).items;
+    const request: ReserveRequest = { id: reservationId, items };
+    const answer = await this.post(RESERVE_PATH, request, options);
+    return (answer as ReservationAnswer).items;
   }
 
   async release(reservationId: string, options: CallOptions = {}): Promise<void> {
-    await this.post('/internal/stock-reservations/release', { id: reservationId }, options);
+    const request: ReleaseRequest = { id: reservationId };
+    await this.post(RELEASE_PATH, request, options);
   }
 
   private async post(path: string, body: unknown, options: CallOptions): Promise<unknown> {
     const deadline = options.startedAt === undefined ? Number.POSITIVE_INFINITY : options.startedAt + this.options.requestBudgetMs;
     const token = await this.serviceToken();
-    let answer: { status: number; payload: { error?: { code?: string; message?: string; productId?: string } } };
+    let answer: { status: number; payload: { error?: Partial<ReservationRefusal['error']> } };
     try {
       answer = await withRetries((signal) => this.attempt(path, body, token, signal), this.options, deadline);
     } catch (error) {

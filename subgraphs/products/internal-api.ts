@@ -1,25 +1,35 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { TokenError, type TokenVerifier } from '../../lib/auth/tokens';
+import { bearerToken } from '../../lib/auth/viewer';
+import {
+  MAX_RESERVATION_ID_LENGTH,
+  MAX_RESERVATION_LINES,
+  RELEASE_PATH,
+  RESERVE_PATH,
+  type ReservationAnswer,
+  type ReservationRefusal,
+  type ReserveRequest,
+} from '../../lib/contracts/stock-reservations';
 import type { Route, RouteResponse } from '../../lib/server';
 import { ReservationRefused, type ProductsStore, type Reservation } from './data';
 
 /**
  * Stock reservations for other services, over HTTP beside /graphql, so the router (which only
  * knows the GraphQL schema) can never expose them. Each call needs a service token signed by a
- * service this one trusts (its JWKS, verified here: zero trust, not network position).
- *
- *   POST /internal/stock-reservations          {id, items: [{productId, quantity}]}
- *   POST /internal/stock-reservations/release  {id}
+ * service this one trusts (its JWKS, verified here: zero trust, not network position). The paths,
+ * shapes and limits are the contract in lib/contracts/stock-reservations.ts.
  */
-export const RESERVATIONS_PATH = '/internal/stock-reservations';
-
-const MAX_LINES = 50;
 
 export function reservationRoutes(store: ProductsStore, verifyServiceToken: TokenVerifier): Route[] {
   const authorized =
     (handler: (body: unknown, holder: string) => Promise<RouteResponse>) =>
     async (request: { headers: IncomingHttpHeaders; body: unknown }) => {
-      const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      let token: string | null;
+      try {
+        token = bearerToken(request.headers.authorization);
+      } catch {
+        token = null;
+      }
       if (!token) return fail(401, 'UNAUTHENTICATED', 'A service token is required.');
       let holder: string;
       try {
@@ -34,7 +44,7 @@ export function reservationRoutes(store: ProductsStore, verifyServiceToken: Toke
   return [
     {
       method: 'POST',
-      path: RESERVATIONS_PATH,
+      path: RESERVE_PATH,
       handle: authorized(async (body, holder) => {
         const request = parseReserve(body);
         if (typeof request === 'string') return fail(400, 'BAD_REQUEST', request);
@@ -47,10 +57,11 @@ export function reservationRoutes(store: ProductsStore, verifyServiceToken: Toke
     },
     {
       method: 'POST',
-      path: `${RESERVATIONS_PATH}/release`,
+      path: RELEASE_PATH,
       handle: authorized(async (body, holder) => {
         const id = (body as { id?: unknown } | undefined)?.id;
-        if (typeof id !== 'string' || !id || id.length > 100) return fail(400, 'BAD_REQUEST', 'Body must be {"id": "<reservation id>"}.');
+        if (typeof id !== 'string' || !id || id.length > MAX_RESERVATION_ID_LENGTH)
+          return fail(400, 'BAD_REQUEST', 'Body must be {"id": "<reservation id>"}.');
         try {
           return { status: 200, body: present(await store.release(id, holder)) };
         } catch (error) {
@@ -61,20 +72,22 @@ export function reservationRoutes(store: ProductsStore, verifyServiceToken: Toke
   ];
 }
 
-function parseReserve(body: unknown): { id: string; items: { productId: string; quantity: number }[] } | string {
+function parseReserve(body: unknown): ReserveRequest | string {
   const { id, items } = (body ?? {}) as { id?: unknown; items?: unknown };
-  if (typeof id !== 'string' || !id || id.length > 100) return 'id must be a string of 1 to 100 characters.';
-  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_LINES) return `items must hold 1 to ${MAX_LINES} lines.`;
+  if (typeof id !== 'string' || !id || id.length > MAX_RESERVATION_ID_LENGTH)
+    return `id must be a string of 1 to ${MAX_RESERVATION_ID_LENGTH} characters.`;
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_RESERVATION_LINES)
+    return `items must hold 1 to ${MAX_RESERVATION_LINES} lines.`;
   const seen = new Set<string>();
   for (const item of items as { productId?: unknown; quantity?: unknown }[]) {
     if (typeof item?.productId !== 'string' || seen.has(item.productId)) return 'each line needs a distinct productId.';
     if (!Number.isInteger(item.quantity) || (item.quantity as number) < 1) return 'each quantity must be a whole number of 1 or more.';
     seen.add(item.productId);
   }
-  return { id, items: items as { productId: string; quantity: number }[] };
+  return { id, items: items as ReserveRequest['items'] };
 }
 
-function present(reservation: Reservation) {
+function present(reservation: Reservation): ReservationAnswer {
   return {
     id: reservation.id,
     status: reservation.status,
@@ -98,5 +111,6 @@ function refusal(error: unknown): RouteResponse {
 }
 
 function fail(status: number, code: string, message: string, details: Record<string, unknown> = {}): RouteResponse {
-  return { status, body: { error: { code, message, ...details } } };
+  const body: ReservationRefusal = { error: { code, message, ...details } };
+  return { status, body };
 }
