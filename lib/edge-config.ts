@@ -62,12 +62,15 @@ export const APOLLO_STUDIO_ORIGINS = [
 ];
 
 export function loadEdgeConfig(env: Env, production: boolean): EdgeConfig {
-  const limits = Object.fromEntries(
-    (Object.keys(DEFAULT_LIMITS) as (keyof OperationLimits)[]).map((key) => [
-      key,
-      readInteger(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key], 1, 10_000_000),
-    ]),
-  ) as unknown as OperationLimits;
+  const limit = (key: keyof OperationLimits) => readInteger(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key], 1, 10_000_000);
+  const limits: OperationLimits = {
+    depth: limit('depth'),
+    aliases: limit('aliases'),
+    rootFields: limit('rootFields'),
+    tokens: limit('tokens'),
+    directives: limit('directives'),
+    cost: limit('cost'),
+  };
   return { cors: readCorsPolicy(env, production), trustProxy: readTrustProxy(env), limits };
 }
 
