@@ -1,10 +1,13 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two tiers (CONTRIBUTING.md, "Tests"):
+ * - unit: tests/unit, pure logic with no database, server or network; `npm run test:unit`, seconds.
+ * - integration: tests/integration, the supergraph on real databases; `npm run test:integration`.
+ * `npm test` runs both. The chaos suite (tests/chaos) has its own config: `npm run test:chaos`.
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  // The chaos suite runs real processes for minutes: `npm run test:chaos` (tests/chaos/jest.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/chaos/'],
+  setupFilesAfterEnv: ['<rootDir>/testing/matchers.ts'],
   // Type-checking is `npm run check:types`; here TypeScript is only transpiled, which keeps jest fast.
   transform: {
     '^.+\\.[cm]?[tj]s$': [
@@ -14,5 +17,21 @@ module.exports = {
   },
   // jose and the schema engine's WASM glue are ESM-only; jest's module system needs them as CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(jose|@prisma/schema-engine-wasm)/)'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 120000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/tests/unit'],
+      // A unit test that reaches for a database fails at the import, not by being slow.
+      moduleNameMapper: {
+        '^(@electric-sql/pglite|pg|@prisma/adapter-pg|pglite-prisma-adapter|ioredis)(/.*)?$': '<rootDir>/testing/no-database.js',
+      },
+    },
+    { ...shared, displayName: 'integration', roots: ['<rootDir>/tests/integration'] },
+  ],
 };

@@ -91,11 +91,11 @@ export async function startSupergraph(target: Target, extraEnv: Record<string, s
     // Tests run the recovery pass themselves, when they mean to.
     ORDERS_RECOVERY_INTERVAL_MS: '0',
     // Every suite signs up its users from 127.0.0.1, more than the default 30 a minute per IP;
-    // tests/auth-limits.test.ts tests the limits with its own small values.
+    // tests/integration/auth-limits.test.ts tests the limits with its own small values.
     AUTH_RATE_LIMIT_IP_ATTEMPTS: '100000',
     // As under npm start: the subgraphs believe the X-Forwarded-For the router (on loopback) sends.
     TRUST_PROXY: 'loopback',
-    // Durability is tested in tests/embedded-db.test.ts; here it would only slow every write ~3.5x.
+    // Durability is tested in tests/integration/embedded-db.test.ts; here it would only slow every write ~3.5x.
     EMBEDDED_DB_FSYNC: 'false',
     ...extraEnv,
   };

@@ -1,11 +1,14 @@
 const path = require('node:path');
-const base = require('../../jest.config.js');
+const { projects, ...base } = require('../../jest.config.js');
+
+const integration = projects.find((project) => project.displayName === 'integration');
 
 /** `npm run test:chaos`: only the chaos suite, which `npm test` leaves out. */
 module.exports = {
   ...base,
+  ...integration,
+  displayName: 'chaos',
   rootDir: path.resolve(__dirname, '../..'),
   roots: ['<rootDir>/tests/chaos'],
-  testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 300000,
 };

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { composeSupergraph, SUPERGRAPH_FILE } from '../router/compose';
+import { composeSupergraph, SUPERGRAPH_FILE } from '../../router/compose';
 
 describe('supergraph composition', () => {
   const result = composeSupergraph();

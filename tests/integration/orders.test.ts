@@ -1,5 +1,5 @@
-import { startSupergraph, type Supergraph } from '../testing/harness';
-import { TARGETS } from '../testing/databases';
+import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { TARGETS } from '../../testing/databases';
 
 const PLACE =
   'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents currency } items { product { id } quantity unitPrice { amountCents } } buyer { id } } }';

@@ -1,10 +1,10 @@
 import { GraphQLError } from 'graphql';
-import { ConfigError, loadServiceConfig, readPort } from '../lib/config';
-import { parseDatabaseUrl, redactUrl } from '../lib/db/url';
-import { badInput, maskInternalErrors } from '../lib/graphql/errors';
-import { readPageArgs, encodeCursor } from '../lib/graphql/pagination';
-import { loadOrdersConfig } from '../subgraphs/orders/config';
-import type { Logger } from '../lib/log';
+import { ConfigError, loadServiceConfig, readPort } from '../../lib/config';
+import { parseDatabaseUrl, redactUrl } from '../../lib/db/url';
+import { badInput, maskInternalErrors } from '../../lib/graphql/errors';
+import { readPageArgs, encodeCursor } from '../../lib/graphql/pagination';
+import { loadOrdersConfig } from '../../subgraphs/orders/config';
+import type { Logger } from '../../lib/log';
 
 describe('error masking', () => {
   const logged: unknown[] = [];

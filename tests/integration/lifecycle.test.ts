@@ -5,13 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { buildSchema } from 'graphql';
-import { NotReadyError } from '../lib/readiness';
-import { createLogger } from '../lib/log';
-import { PROJECT_ROOT } from '../lib/paths';
-import { loadEdgeConfig } from '../lib/edge-config';
-import { startService } from '../lib/server';
-import { SUPERGRAPH_FILE } from '../router/compose';
-import { freePort } from '../testing/harness';
+import { NotReadyError } from '../../lib/readiness';
+import { createLogger } from '../../lib/log';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { loadEdgeConfig } from '../../lib/edge-config';
+import { startService } from '../../lib/server';
+import { SUPERGRAPH_FILE } from '../../router/compose';
+import { freePort } from '../../testing/harness';
 
 const launched = new Set<ChildProcess>();
 // A failed assertion can leave a service draining or running: never leave it behind.

@@ -1,5 +1,5 @@
-import { startSupergraph, type Supergraph } from '../testing/harness';
-import { TARGETS } from '../testing/databases';
+import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { TARGETS } from '../../testing/databases';
 
 describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => {
   let graph: Supergraph;

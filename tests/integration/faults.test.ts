@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startService, type RunningService } from '../lib/server';
-import { loadRouterConfig } from '../router/config';
-import { SUPERGRAPH_FILE } from '../router/compose';
-import { buildRouter } from '../router/server';
-import { TARGETS } from '../testing/databases';
-import { freePort, queryAt, startSupergraph, type Supergraph } from '../testing/harness';
+import { startService, type RunningService } from '../../lib/server';
+import { loadRouterConfig } from '../../router/config';
+import { SUPERGRAPH_FILE } from '../../router/compose';
+import { buildRouter } from '../../router/server';
+import { TARGETS } from '../../testing/databases';
+import { freePort, queryAt, startSupergraph, type Supergraph } from '../../testing/harness';
 
 /** A subgraph that is paused (SIGSTOP): the kernel accepts connections, nothing ever answers. */
 async function blackHole(): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
@@ -50,7 +50,7 @@ describe.each(TARGETS)('a failing subgraph costs only its own fields, on %s', (t
   /** A router over the running subgraphs, with `env` on top (e.g. one subgraph pointed elsewhere). */
   async function routerWith(env: Record<string, string>): Promise<RunningService> {
     // Token keys come from the real users service: a router that had cached them before users
-    // paused (keys outlive an outage by 24 h; tests/jwks-cache.test.ts).
+    // paused (keys outlive an outage by 24 h; tests/unit/jwks-cache.test.ts).
     const keys = new URL('/.well-known/jwks.json', graph.users.url).href;
     const router = await startService(buildRouter(loadRouterConfig({ ...graph.env, USERS_JWKS_URL: keys, ...env })), { port: 0 });
     routers.push(router);

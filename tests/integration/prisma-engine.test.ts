@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { lockDataDir } from '../lib/db/lock';
-import { listMigrationNames } from '../tools/prisma-engine/migrations-dir';
+import { lockDataDir } from '../../lib/db/lock';
+import { listMigrationNames } from '../../tools/prisma-engine/migrations-dir';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 const PRISMA_CLI = path.join(ROOT, 'node_modules/prisma/build/index.js');
 const PRODUCTS = path.join(ROOT, 'prisma/products');
 const PRODUCTS_SCHEMA = path.join(PRODUCTS, 'schema.prisma');

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DataDirLockedError, lockDataDir, thisMachine } from '../lib/db/lock';
-import { PROJECT_ROOT } from '../lib/paths';
+import { DataDirLockedError, lockDataDir, thisMachine } from '../../lib/db/lock';
+import { PROJECT_ROOT } from '../../lib/paths';
 
 describe('the data dir lock', () => {
   let root: string;

@@ -1,17 +1,17 @@
 import path from 'node:path';
-import { loadSigningKey } from '../lib/auth/keys';
-import { clientError, ErrorCode } from '../lib/graphql/errors';
-import { createLogger } from '../lib/log';
-import { loadOrdersConfig } from '../subgraphs/orders/config';
-import { OrdersStore } from '../subgraphs/orders/data';
-import { requestHash } from '../subgraphs/orders/request-hash';
-import { RELEASE_PATH } from '../lib/contracts/stock-reservations';
-import { reservationRoutes } from '../subgraphs/products/internal-api';
-import { ProductsStore, ReservationRefused } from '../subgraphs/products/data';
-import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
-import { ProductsClient, ReservationReleased, type StockApi } from '../subgraphs/orders/products-client';
-import { startSupergraph, type Supergraph } from '../testing/harness';
-import { TARGETS } from '../testing/databases';
+import { loadSigningKey } from '../../lib/auth/keys';
+import { clientError, ErrorCode } from '../../lib/graphql/errors';
+import { createLogger } from '../../lib/log';
+import { loadOrdersConfig } from '../../subgraphs/orders/config';
+import { OrdersStore } from '../../subgraphs/orders/data';
+import { requestHash } from '../../subgraphs/orders/request-hash';
+import { RELEASE_PATH } from '../../lib/contracts/stock-reservations';
+import { reservationRoutes } from '../../subgraphs/products/internal-api';
+import { ProductsStore, ReservationRefused } from '../../subgraphs/products/data';
+import { placeOrder, recoverOrders, type PlacementDeps } from '../../subgraphs/orders/placement';
+import { ProductsClient, ReservationReleased, type StockApi } from '../../subgraphs/orders/products-client';
+import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { TARGETS } from '../../testing/databases';
 
 /**
  * Order placement when the products service fails mid-flight: the real orders store and the real

@@ -9,7 +9,7 @@ import path from 'node:path';
  * here they are linted in a scratch copy next to the project's own biome.jsonc, so the per-folder
  * overrides apply to them exactly as they would to real files in those folders.
  */
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 const FIXTURES = path.join(ROOT, 'tests', 'fixtures', 'boundaries');
 const BIOME = path.join(ROOT, 'node_modules', '.bin', 'biome');
 

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import { loadSigningKey, loadVerificationKey, type SigningKey } from '../lib/auth/keys';
-import { createTokenVerifier, signToken, USER_TOKEN } from '../lib/auth/tokens';
-import { createLogger } from '../lib/log';
-import { UsersStore } from '../subgraphs/users/data';
-import { ensureAdmin } from '../subgraphs/users/seed';
-import { loadUsersConfig } from '../subgraphs/users/config';
-import { buildUsersService } from '../subgraphs/users/server';
-import { startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from '../testing/harness';
-import { TARGETS } from '../testing/databases';
+import { loadSigningKey, loadVerificationKey, type SigningKey } from '../../lib/auth/keys';
+import { createTokenVerifier, signToken, USER_TOKEN } from '../../lib/auth/tokens';
+import { createLogger } from '../../lib/log';
+import { UsersStore } from '../../subgraphs/users/data';
+import { ensureAdmin } from '../../subgraphs/users/seed';
+import { loadUsersConfig } from '../../subgraphs/users/config';
+import { buildUsersService } from '../../subgraphs/users/server';
+import { startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from '../../testing/harness';
+import { TARGETS } from '../../testing/databases';
 
 const PAIR = 'token refreshToken user { id }';
 const SIGN_IN = `mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { ${PAIR} } }`;

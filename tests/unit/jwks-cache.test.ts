@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { JwksCache } from '../lib/auth/jwks-cache';
-import { createTokenVerifier, TokenError } from '../lib/auth/tokens';
+import { JwksCache } from '../../lib/auth/jwks-cache';
+import { createTokenVerifier, TokenError } from '../../lib/auth/tokens';
 
 const CLAIMS = { issuer: 'test/issuer', audience: 'test/audience' };
 const MINUTE = 60_000;

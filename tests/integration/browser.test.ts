@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { startSupergraph, type Supergraph } from '../testing/harness';
+import { startSupergraph, type Supergraph } from '../../testing/harness';
 
 /**
  * A browser app on another origin calls the router, as a React/Vite app or Apollo Sandbox would:

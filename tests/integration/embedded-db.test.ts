@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadServiceConfig } from '../lib/config';
-import { openDatabase, type Database } from '../lib/db/database';
-import { createLogger } from '../lib/log';
-import { PROJECT_ROOT } from '../lib/paths';
-import { openServiceDatabase } from '../lib/subgraph';
+import { ConfigError, loadServiceConfig } from '../../lib/config';
+import { openDatabase, type Database } from '../../lib/db/database';
+import { createLogger } from '../../lib/log';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { openServiceDatabase } from '../../lib/subgraph';
 
 describe('the embedded database', () => {
   let root: string;

@@ -1,10 +1,10 @@
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { GraphQLScalarType } from 'graphql';
-import { maskInternalErrors } from '../lib/graphql/errors';
-import { inputHygienePlugin } from '../lib/graphql/input-hygiene';
-import type { Logger } from '../lib/log';
+import { maskInternalErrors } from '../../lib/graphql/errors';
+import { inputHygienePlugin } from '../../lib/graphql/input-hygiene';
+import type { Logger } from '../../lib/log';
 
-// Unit tests of the plugin on a standalone server; tests/input-hygiene-e2e.test.ts runs it in the supergraph.
+// Unit tests of the plugin on a standalone server; tests/integration/input-hygiene-e2e.test.ts runs it in the supergraph.
 
 const typeDefs = /* GraphQL */ `
   scalar Any

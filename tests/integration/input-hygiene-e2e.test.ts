@@ -1,5 +1,5 @@
-import { startSupergraph, type Supergraph } from '../testing/harness';
-import { TARGETS } from '../testing/databases';
+import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { TARGETS } from '../../testing/databases';
 
 /** The JSON log lines written while `run` runs (the harness silences logs; this turns them on). */
 async function logLines(run: () => Promise<void>): Promise<{ level: string; message: string; [field: string]: unknown }[]> {

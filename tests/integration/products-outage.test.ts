@@ -1,14 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { loadSigningKey } from '../lib/auth/keys';
-import type { Logger } from '../lib/log';
-import { loadOrdersConfig } from '../subgraphs/orders/config';
-import { OrdersStore } from '../subgraphs/orders/data';
-import { placeOrder, recoverOrders, type PlacementDeps } from '../subgraphs/orders/placement';
-import { ProductsClient, type ProductsClientOptions } from '../subgraphs/orders/products-client';
-import { freePort, startSupergraph, type Supergraph } from '../testing/harness';
-import { TARGETS } from '../testing/databases';
+import { loadSigningKey } from '../../lib/auth/keys';
+import type { Logger } from '../../lib/log';
+import { loadOrdersConfig } from '../../subgraphs/orders/config';
+import { OrdersStore } from '../../subgraphs/orders/data';
+import { placeOrder, recoverOrders, type PlacementDeps } from '../../subgraphs/orders/placement';
+import { ProductsClient, type ProductsClientOptions } from '../../subgraphs/orders/products-client';
+import { freePort, startSupergraph, type Supergraph } from '../../testing/harness';
+import { TARGETS } from '../../testing/databases';
 
 type Mode = 'pass' | 'hang' | 'refuse' | 'error500' | 'error400';
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { deleteKeys, TEST_REDIS_URL } from '../testing/redis';
-import { consume, createRateLimitStore, type RateLimitStore } from '../lib/rate-limit';
-import { Semaphore, SemaphoreFullError } from '../lib/semaphore';
-import type { Logger } from '../lib/log';
-import { AuthLimits } from '../subgraphs/users/auth-limits';
-import { loadUsersConfig } from '../subgraphs/users/config';
-import { hashingStats, hashPassword, limitPasswordHashing, verifyPassword } from '../subgraphs/users/password';
+import { deleteKeys, TEST_REDIS_URL } from '../../testing/redis';
+import { consume, createRateLimitStore, type RateLimitStore } from '../../lib/rate-limit';
+import { Semaphore, SemaphoreFullError } from '../../lib/semaphore';
+import type { Logger } from '../../lib/log';
+import { AuthLimits } from '../../subgraphs/users/auth-limits';
+import { loadUsersConfig } from '../../subgraphs/users/config';
+import { hashingStats, hashPassword, limitPasswordHashing, verifyPassword } from '../../subgraphs/users/password';
 
 // Unit tests: no database. The Redis cases run when TEST_REDIS_URL names a Redis (e.g. redis://127.0.0.1:6379).
 const REDIS_URL = TEST_REDIS_URL;

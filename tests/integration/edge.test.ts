@@ -1,13 +1,13 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { ConfigError, loadServiceConfig } from '../lib/config';
-import { DEFAULT_LIMITS, loadEdgeConfig, originAllowed, readTrustProxy } from '../lib/edge-config';
-import { createLogger } from '../lib/log';
-import { startService, type RunningService } from '../lib/server';
-import { loadRouterConfig } from '../router/config';
-import { buildRouter } from '../router/server';
-import { TARGETS } from '../testing/databases';
-import { queryAt, startSupergraph, type Supergraph } from '../testing/harness';
+import { ConfigError, loadServiceConfig } from '../../lib/config';
+import { DEFAULT_LIMITS, loadEdgeConfig, originAllowed, readTrustProxy } from '../../lib/edge-config';
+import { createLogger } from '../../lib/log';
+import { startService, type RunningService } from '../../lib/server';
+import { loadRouterConfig } from '../../router/config';
+import { buildRouter } from '../../router/server';
+import { TARGETS } from '../../testing/databases';
+import { queryAt, startSupergraph, type Supergraph } from '../../testing/harness';
 
 describe('edge settings', () => {
   test('development allows local dev servers and Apollo Studio; production allows none until CORS_ORIGINS is set', () => {

@@ -1,7 +1,7 @@
-import { recoveryDelay, startRecoveryLoop } from '../subgraphs/orders/recovery';
-import { requestHash } from '../subgraphs/orders/request-hash';
-import { TransientError, withRetries, type RetryPolicy } from '../subgraphs/orders/retry';
-import type { Logger } from '../lib/log';
+import { recoveryDelay, startRecoveryLoop } from '../../subgraphs/orders/recovery';
+import { requestHash } from '../../subgraphs/orders/request-hash';
+import { TransientError, withRetries, type RetryPolicy } from '../../subgraphs/orders/retry';
+import type { Logger } from '../../lib/log';
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const policy = (overrides: Partial<RetryPolicy> = {}): RetryPolicy => ({

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { lockDataDir } from '../lib/db/lock';
-import { createLogger } from '../lib/log';
-import { PROJECT_ROOT } from '../lib/paths';
-import { UsersStore } from '../subgraphs/users/data';
-import { ensureAdmin } from '../subgraphs/users/seed';
-import { ADMIN, startSupergraph, type Supergraph } from '../testing/harness';
-import { TARGETS } from '../testing/databases';
+import { lockDataDir } from '../../lib/db/lock';
+import { createLogger } from '../../lib/log';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { UsersStore } from '../../subgraphs/users/data';
+import { ensureAdmin } from '../../subgraphs/users/seed';
+import { ADMIN, startSupergraph, type Supergraph } from '../../testing/harness';
+import { TARGETS } from '../../testing/databases';
 
 describe.each(TARGETS)('users subgraph on %s', (target) => {
   let graph: Supergraph;

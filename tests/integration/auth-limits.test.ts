@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { deleteKeys, TEST_REDIS_URL } from '../testing/redis';
-import { startService } from '../lib/server';
-import { loadUsersConfig } from '../subgraphs/users/config';
-import { hashingStats } from '../subgraphs/users/password';
-import { buildUsersService } from '../subgraphs/users/server';
-import { queryAt, startSupergraph, type QueryFn, type Supergraph } from '../testing/harness';
-import { createTestDatabases, TARGETS, type Target } from '../testing/databases';
+import { deleteKeys, TEST_REDIS_URL } from '../../testing/redis';
+import { startService } from '../../lib/server';
+import { loadUsersConfig } from '../../subgraphs/users/config';
+import { hashingStats } from '../../subgraphs/users/password';
+import { buildUsersService } from '../../subgraphs/users/server';
+import { queryAt, startSupergraph, type QueryFn, type Supergraph } from '../../testing/harness';
+import { createTestDatabases, TARGETS, type Target } from '../../testing/databases';
 
 // The Redis cases run when TEST_REDIS_URL names a Redis (e.g. redis://127.0.0.1:6379); each run uses its own key prefix.
 const REDIS_URL = TEST_REDIS_URL;
