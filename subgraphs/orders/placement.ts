@@ -13,8 +13,25 @@ export interface PlaceOrderInput {
   idempotencyKey?: string | null;
 }
 
+/**
+ * What placement needs of the orders store: its conditional updates, and nothing that ties it to
+ * Prisma, so placement's decisions can also be tested against an in-memory store.
+ */
+export type PlacementStore = Pick<
+  OrdersStore,
+  | 'findByIds'
+  | 'findByIdempotencyKey'
+  | 'createPending'
+  | 'confirm'
+  | 'transition'
+  | 'markStockReleased'
+  | 'removeFailed'
+  | 'freeKey'
+  | 'needingRecovery'
+>;
+
 export interface PlacementDeps {
-  store: OrdersStore;
+  store: PlacementStore;
   products: StockApi;
   log: Logger;
 }
