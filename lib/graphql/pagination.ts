@@ -13,6 +13,56 @@ export type Keyset = [string, string];
 /** What the first value of a list's keyset is: a timestamp (ISO string) or plain text. */
 export type KeysetKind = 'timestamp' | 'text';
 
+/** Which way a list runs: `asc` pages forward with `gt`, `desc` with `lt`. */
+export type SortDirection = 'asc' | 'desc';
+
+/**
+ * How a list is sorted for keyset pagination: by `field`, then by `id` to break ties, both in
+ * `direction`. A store declares its order once, as a constant, and the cursor (`keysetOf`), the
+ * `where` and the `orderBy` (`keysetPage`) all follow from it.
+ */
+export interface KeysetSort<F extends string, K extends KeysetKind = KeysetKind, D extends SortDirection = SortDirection> {
+  field: F;
+  kind: K;
+  direction: D;
+}
+
+/** A keyset value as the database compares it: a `Date` for a timestamp column, text as it is. */
+type KeyValue<K extends KeysetKind> = K extends 'timestamp' ? Date : string;
+type After<D extends SortDirection> = D extends 'asc' ? 'gt' : 'lt';
+
+/** Rows after the keyset: a later `field`, or the same `field` and a later `id`. */
+export type KeysetWhere<F extends string, K extends KeysetKind, D extends SortDirection> = {
+  OR: [{ [P in F]: { [O in After<D>]: KeyValue<K> } }, { [P in F]: KeyValue<K> } & { id: { [O in After<D>]: string } }];
+};
+export type KeysetOrderBy<F extends string, D extends SortDirection> = [{ [P in F]: D }, { id: D }];
+
+/**
+ * The Prisma `where` fragment (undefined on the first page) and `orderBy` for the page after
+ * `after`. Their types name the sort's field, so the model's own `findMany` checks them: a field the
+ * model lacks does not compile (and `keysetOf` checks the kind against the row's column type).
+ */
+export function keysetPage<F extends string, K extends KeysetKind, D extends SortDirection>(
+  sort: KeysetSort<F, K, D>,
+  after: Keyset | null,
+): { where: KeysetWhere<F, K, D> | undefined; orderBy: KeysetOrderBy<F, D> } {
+  const orderBy = [{ [sort.field]: sort.direction }, { id: sort.direction }] as KeysetOrderBy<F, D>;
+  if (!after) return { where: undefined, orderBy };
+  const operator = sort.direction === 'asc' ? 'gt' : 'lt';
+  const value = sort.kind === 'timestamp' ? new Date(after[0]) : after[0];
+  const where = { OR: [{ [sort.field]: { [operator]: value } }, { [sort.field]: value, id: { [operator]: after[1] } }] };
+  return { where: where as KeysetWhere<F, K, D>, orderBy };
+}
+
+/** A row's keyset under `sort`: what its cursor encodes. */
+export function keysetOf<F extends string, K extends KeysetKind>(
+  sort: KeysetSort<F, K>,
+  row: { [P in F]: KeyValue<K> } & { id: string },
+): Keyset {
+  const value: Date | string = row[sort.field];
+  return [value instanceof Date ? value.toISOString() : value, row.id];
+}
+
 /**
  * Validates `first` (0..100) and decodes `after`, checking it has the shape of this list's keyset
  * (a tampered cursor is BAD_USER_INPUT, never a database error). Ask the database for `take` rows

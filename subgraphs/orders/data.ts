@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { manyByKey, oneByKey } from '../../lib/db/batch';
 import type { Database } from '../../lib/db/database';
-import type { Keyset } from '../../lib/graphql/pagination';
+import { keysetOf, keysetPage, type Keyset, type KeysetSort } from '../../lib/graphql/pagination';
 import { Prisma, PrismaClient, type Order, type OrderItem, type OrderStatus } from './generated/prisma/client';
 
 export type { Order, OrderItem, OrderStatus };
@@ -31,11 +31,8 @@ export class OrdersStore {
 
   /** Newest first; `take` rows after the keyset `[createdAt, id]`; only `buyerId`'s when given. */
   page(take: number, after: Keyset | null, buyerId?: string): Promise<Order[]> {
-    const where: Prisma.OrderWhereInput = {
-      ...(buyerId !== undefined && { buyerId }),
-      ...(after && { OR: [{ createdAt: { lt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { lt: after[1] } }] }),
-    };
-    return this.prisma.order.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take });
+    const { where, orderBy } = keysetPage(ORDERS_ORDER, after);
+    return this.prisma.order.findMany({ where: { ...(buyerId !== undefined && { buyerId }), ...where }, orderBy, take });
   }
 
   /**
@@ -115,7 +112,13 @@ export class OrdersStore {
   }
 }
 
-export const orderKeyset = (order: Order): Keyset => [order.createdAt.toISOString(), order.id];
+/**
+ * Newest first, ties by id: the order and cursor of `orders` and `User.orders`. `pagesByBuyer`
+ * writes the same order in SQL, as a row comparison, for its window query.
+ */
+export const ORDERS_ORDER: KeysetSort<'createdAt', 'timestamp', 'desc'> = { field: 'createdAt', kind: 'timestamp', direction: 'desc' };
+
+export const orderKeyset = (order: Order): Keyset => keysetOf(ORDERS_ORDER, order);
 
 /** One user's page of orders, as `User.orders(first, after)` asks for it. */
 export interface BuyerPage {

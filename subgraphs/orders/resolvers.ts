@@ -4,7 +4,7 @@ import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { DateTime } from '../../lib/graphql/scalars';
 import type { OrdersContext } from './context';
 import type { Resolvers } from './generated/graphql';
-import { orderKeyset, type Order } from './data';
+import { orderKeyset, ORDERS_ORDER, type Order } from './data';
 import { cancelOrder, placeOrder } from './placement';
 
 /** An order the viewer may see: null if it doesn't exist, FORBIDDEN if it isn't theirs. */
@@ -22,7 +22,7 @@ export const resolvers: Resolvers = {
     order: (_, args, context) => visibleOrder(context, args.id),
     orders: async (_, args, context) => {
       const viewer = requireViewer(context.viewer);
-      const page = readPageArgs(args.first, args.after, 'timestamp');
+      const page = readPageArgs(args.first, args.after, ORDERS_ORDER.kind);
       const rows = await context.store.page(page.take, page.after, viewer.role === 'ADMIN' ? undefined : viewer.id);
       return toConnection(rows, page.first, orderKeyset);
     },
@@ -50,7 +50,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference) => ({ id: reference.id }),
     orders: async (user, args, context) => {
       requireSelfOrAdmin(context.viewer, user.id, "see this user's orders");
-      const page = readPageArgs(args.first, args.after, 'timestamp');
+      const page = readPageArgs(args.first, args.after, ORDERS_ORDER.kind);
       const orders = await context.orders.byBuyer.load({ buyerId: user.id, take: page.take, after: page.after });
       return toConnection(orders, page.first, orderKeyset);
     },

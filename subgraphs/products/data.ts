@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { oneByKey } from '../../lib/db/batch';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { Database } from '../../lib/db/database';
-import type { Keyset } from '../../lib/graphql/pagination';
+import { keysetOf, keysetPage, type Keyset, type KeysetSort } from '../../lib/graphql/pagination';
 import { PrismaClient, type Prisma, type Product, type StockReservation, type StockReservationItem } from './generated/prisma/client';
 
 export type { Product };
@@ -71,8 +71,9 @@ export class ProductsStore {
       const contains = likeLiteral(search);
       filters.push({ OR: [{ name: { contains, mode: 'insensitive' } }, { sku: { contains, mode: 'insensitive' } }] });
     }
-    if (after) filters.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
-    return this.prisma.product.findMany({ where: { AND: filters }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take });
+    const { where, orderBy } = keysetPage(PRODUCTS_ORDER, after);
+    if (where) filters.push(where);
+    return this.prisma.product.findMany({ where: { AND: filters }, orderBy, take });
   }
 
   create(data: Prisma.ProductCreateInput): Promise<Product> {
@@ -214,7 +215,10 @@ export class ProductsStore {
 const notHolder = (id: string) =>
   new ReservationRefused('NOT_HOLDER', `Reservation ${id} is held by another service; only its holder may reserve or release it.`);
 
-export const productKeyset = (product: Product): Keyset => [product.name, product.id];
+/** By name, ties by id: `products(first, after)`'s order and cursor. */
+export const PRODUCTS_ORDER: KeysetSort<'name', 'text', 'asc'> = { field: 'name', kind: 'text', direction: 'asc' };
+
+export const productKeyset = (product: Product): Keyset => keysetOf(PRODUCTS_ORDER, product);
 
 export interface ProductLoaders {
   byId: DataLoader<string, Product | null>;

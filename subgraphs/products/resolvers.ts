@@ -3,7 +3,7 @@ import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/er
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { Resolvers } from './generated/graphql';
-import { MAX_STOCK, productKeyset } from './data';
+import { MAX_STOCK, productKeyset, PRODUCTS_ORDER } from './data';
 import { checkDescription, checkName, checkPriceCents, checkQuantity, checkSku } from './validation';
 
 export const resolvers: Resolvers = {
@@ -11,7 +11,7 @@ export const resolvers: Resolvers = {
     product: (_, args, context) => context.products.byId.load(args.id),
     productBySku: (_, args, context) => context.products.bySku.load(args.sku),
     products: async (_, args, context) => {
-      const page = readPageArgs(args.first, args.after, 'text');
+      const page = readPageArgs(args.first, args.after, PRODUCTS_ORDER.kind);
       const search = args.search?.trim() || null;
       if (search && search.length > 200) throw badInput('search must be at most 200 characters long.', 'search');
       return toConnection(await context.store.page(page.take, page.after, search), page.first, productKeyset);

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { oneByKey } from '../../lib/db/batch';
 import type { Database } from '../../lib/db/database';
-import type { Keyset } from '../../lib/graphql/pagination';
+import { keysetOf, keysetPage, type Keyset, type KeysetSort } from '../../lib/graphql/pagination';
 import { PrismaClient, type Role, type User } from './generated/prisma/client';
 import { DEFAULT_REFRESH_TOKEN_TTL_DAYS, RefreshTokenStore, revokeAllOf } from './refresh-tokens';
 
@@ -58,12 +58,14 @@ export class UsersStore {
 
   /** Oldest first; `take` rows after the keyset `[createdAt, id]`. */
   page(take: number, after: Keyset | null): Promise<User[]> {
-    const where = after ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: after[1] } }] } : {};
-    return this.prisma.user.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take });
+    return this.prisma.user.findMany({ ...keysetPage(USERS_ORDER, after), take });
   }
 }
 
-export const userKeyset = (user: User): Keyset => [user.createdAt.toISOString(), user.id];
+/** Oldest first, ties by id: `users(first, after)`'s order and cursor. */
+export const USERS_ORDER: KeysetSort<'createdAt', 'timestamp', 'asc'> = { field: 'createdAt', kind: 'timestamp', direction: 'asc' };
+
+export const userKeyset = (user: User): Keyset => keysetOf(USERS_ORDER, user);
 
 /** Per-request loader: every `User` lookup in one request shares one query. */
 export function createUserLoader(store: UsersStore): DataLoader<string, User | null> {

@@ -4,7 +4,7 @@ import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { DateTime } from '../../lib/graphql/scalars';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { Resolvers } from './generated/graphql';
-import { userKeyset } from './data';
+import { userKeyset, USERS_ORDER } from './data';
 import { hashPassword, refuseOverlongPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
 import { authPayload, sessionMutations } from './sessions';
 import { checkName, checkPassword, normalizeEmail } from './validation';
@@ -19,7 +19,7 @@ export const resolvers: Resolvers = {
     },
     users: async (_, args, context) => {
       requireAdmin(context.viewer, 'list users');
-      const page = readPageArgs(args.first, args.after, 'timestamp');
+      const page = readPageArgs(args.first, args.after, USERS_ORDER.kind);
       return toConnection(await context.store.page(page.take, page.after), page.first, userKeyset);
     },
   },
