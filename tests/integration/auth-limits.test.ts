@@ -4,7 +4,7 @@ import { startService } from '../../lib/server';
 import { loadUsersConfig } from '../../subgraphs/users/config';
 import { hashingStats } from '../../subgraphs/users/password';
 import { buildUsersService } from '../../subgraphs/users/server';
-import { queryAt, startSupergraph, type QueryFn, type Supergraph } from '../../testing/harness';
+import { queryAt, startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from '../../testing/harness';
 import { createTestDatabases, TARGETS, type Target } from '../../testing/databases';
 
 // The Redis cases run when TEST_REDIS_URL names a Redis (e.g. redis://127.0.0.1:6379); each run uses its own key prefix.
@@ -23,7 +23,11 @@ const SIGN_UP = /* GraphQL */ `
   }
 `;
 
-const codeOf = (result: { errors?: { extensions?: { code?: string } }[] }) => result.errors?.[0]?.extensions?.code ?? 'OK';
+/** Expects `result` to have no errors (`'OK'`), or an error with the code `outcome` at `path`. */
+function expectOutcome(result: GraphQLResponse, outcome: string, path: string[]): void {
+  if (outcome === 'OK') expect(result.errors).toBeUndefined();
+  else expect(result).toHaveErrorCode(outcome, path);
+}
 
 function storeEnv(kind: StoreKind, prefix: string): Record<string, string> {
   return kind === 'redis' ? { REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix } : {};
@@ -62,12 +66,12 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
         const variants = ['victim@example.com', 'VICTIM@example.com', '  Victim@Example.com '];
         for (let i = 0; i < 10; i++) {
           const result = await graph.users.query(SIGN_IN, { email: variants[i % 3], password: `wrong-${i}` });
-          expect(codeOf(result)).toBe('INVALID_CREDENTIALS');
+          expect(result).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
         }
         const hashesBefore = hashingStats.derivations;
         for (const password of ['wrong-again', 'password-123']) {
           const refused = await graph.users.query(SIGN_IN, { email: 'victim@example.com', password });
-          expect(codeOf(refused)).toBe('RATE_LIMITED');
+          expect(refused).toHaveErrorCode('RATE_LIMITED', ['signIn']);
           const retryAfter = refused.errors![0]!.extensions!.retryAfterSeconds as number;
           expect(Number.isInteger(retryAfter)).toBe(true);
           expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -77,17 +81,25 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
         }
         expect(hashingStats.derivations).toBe(hashesBefore);
         // Same client IP, another email: only the email's counter is exhausted.
-        expect(codeOf(await graph.users.query(SIGN_IN, { email: 'bystander@example.com', password: 'password-123' }))).toBe('OK');
+        expect((await graph.users.query(SIGN_IN, { email: 'bystander@example.com', password: 'password-123' })).errors).toBeUndefined();
       });
 
       test('a successful sign-in clears the failures of that email', async () => {
         await graph.signUp('typo@example.com');
         for (let i = 0; i < 9; i++)
-          expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' }))).toBe('INVALID_CREDENTIALS');
-        expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' }))).toBe('OK');
+          expect(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' })).toHaveErrorCode(
+            'INVALID_CREDENTIALS',
+            ['signIn'],
+          );
+        expect((await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' })).errors).toBeUndefined();
         for (let i = 0; i < 10; i++)
-          expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' }))).toBe('INVALID_CREDENTIALS');
-        expect(codeOf(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' }))).toBe('RATE_LIMITED');
+          expect(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' })).toHaveErrorCode(
+            'INVALID_CREDENTIALS',
+            ['signIn'],
+          );
+        expect(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' })).toHaveErrorCode('RATE_LIMITED', [
+          'signIn',
+        ]);
       });
 
       test('a password over 200 characters is BAD_USER_INPUT naming password, before any hash', async () => {
@@ -118,18 +130,22 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
       test(`signIn and signUp share the IP's attempts; ${kind === 'redis' ? 'both replicas count together' : 'each process counts its own'}`, async () => {
         const signUp = (service: typeof a, email: string) =>
           service.query(SIGN_UP, { input: { email, password: 'password-123', name: 'N' } });
-        expect(codeOf(await signUp(a, 'one@example.com'))).toBe('OK');
-        expect(codeOf(await a.query(SIGN_IN, { email: 'one@example.com', password: 'password-123' }))).toBe('OK');
-        expect(codeOf(await b.query(SIGN_IN, { email: 'nobody@example.com', password: 'password-123' }))).toBe('INVALID_CREDENTIALS');
+        expect((await signUp(a, 'one@example.com')).errors).toBeUndefined();
+        expect((await a.query(SIGN_IN, { email: 'one@example.com', password: 'password-123' })).errors).toBeUndefined();
+        expect(await b.query(SIGN_IN, { email: 'nobody@example.com', password: 'password-123' })).toHaveErrorCode('INVALID_CREDENTIALS', [
+          'signIn',
+        ]);
         // The fourth call in the minute: over the limit when the replicas share counters; a's third when they don't.
-        expect(codeOf(await signUp(a, 'two@example.com'))).toBe(kind === 'redis' ? 'RATE_LIMITED' : 'OK');
+        expectOutcome(await signUp(a, 'two@example.com'), kind === 'redis' ? 'RATE_LIMITED' : 'OK', ['signUp']);
         const hashesBefore = hashingStats.derivations;
         const refused = await a.query(SIGN_IN, { email: 'one@example.com', password: 'password-123' });
         expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
         expect(refused.errors![0]!.message).toMatch(/from your address: try again in \d+ seconds/);
         expect(hashingStats.derivations).toBe(hashesBefore);
-        expect(codeOf(await b.query(SIGN_IN, { email: 'other@example.com', password: 'whatever-1' }))).toBe(
+        expectOutcome(
+          await b.query(SIGN_IN, { email: 'other@example.com', password: 'whatever-1' }),
           kind === 'redis' ? 'RATE_LIMITED' : 'INVALID_CREDENTIALS',
+          ['signIn'],
         );
       });
     });
@@ -139,10 +155,14 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
         const env = { AUTH_RATE_LIMIT_EMAIL_FAILURES: '2', ...storeEnv(kind, `${prefix}email:`) };
         const [a, b] = [await startUsers(target, env), await startUsers(target, env)];
         try {
-          expect(codeOf(await a.query(SIGN_IN, { email: 'shared@example.com', password: 'wrong-1' }))).toBe('INVALID_CREDENTIALS');
-          expect(codeOf(await b.query(SIGN_IN, { email: 'Shared@example.com', password: 'wrong-2' }))).toBe('INVALID_CREDENTIALS');
-          expect(codeOf(await a.query(SIGN_IN, { email: 'shared@example.com', password: 'wrong-3' }))).toBe('RATE_LIMITED');
-          expect(codeOf(await b.query(SIGN_IN, { email: 'shared@example.com', password: 'wrong-3' }))).toBe('RATE_LIMITED');
+          expect(await a.query(SIGN_IN, { email: 'shared@example.com', password: 'wrong-1' })).toHaveErrorCode('INVALID_CREDENTIALS', [
+            'signIn',
+          ]);
+          expect(await b.query(SIGN_IN, { email: 'Shared@example.com', password: 'wrong-2' })).toHaveErrorCode('INVALID_CREDENTIALS', [
+            'signIn',
+          ]);
+          expect(await a.query(SIGN_IN, { email: 'shared@example.com', password: 'wrong-3' })).toHaveErrorCode('RATE_LIMITED', ['signIn']);
+          expect(await b.query(SIGN_IN, { email: 'shared@example.com', password: 'wrong-3' })).toHaveErrorCode('RATE_LIMITED', ['signIn']);
         } finally {
           await a.stop();
           await b.stop();
@@ -155,9 +175,13 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
     const users = await startUsers(target, { REDIS_URL: 'redis://127.0.0.1:1', AUTH_RATE_LIMIT_EMAIL_FAILURES: '1' });
     try {
       await users.query(SIGN_UP, { input: { email: 'offline@example.com', password: 'password-123', name: 'N' } });
-      expect(codeOf(await users.query(SIGN_IN, { email: 'offline@example.com', password: 'password-123' }))).toBe('OK');
-      expect(codeOf(await users.query(SIGN_IN, { email: 'offline@example.com', password: 'wrong-one' }))).toBe('INVALID_CREDENTIALS');
-      expect(codeOf(await users.query(SIGN_IN, { email: 'offline@example.com', password: 'password-123' }))).toBe('RATE_LIMITED');
+      expect((await users.query(SIGN_IN, { email: 'offline@example.com', password: 'password-123' })).errors).toBeUndefined();
+      expect(await users.query(SIGN_IN, { email: 'offline@example.com', password: 'wrong-one' })).toHaveErrorCode('INVALID_CREDENTIALS', [
+        'signIn',
+      ]);
+      expect(await users.query(SIGN_IN, { email: 'offline@example.com', password: 'password-123' })).toHaveErrorCode('RATE_LIMITED', [
+        'signIn',
+      ]);
     } finally {
       await users.stop();
     }

@@ -248,7 +248,7 @@ describe('the router while the supergraph loads', () => {
       body: '{"query":"{ __typename }"}',
     });
     expect(early.status).toBe(503);
-    expect((await early.json()).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    expect(await early.json()).toHaveErrorCode('SERVICE_UNAVAILABLE');
     load();
     const running = await starting;
     try {

@@ -36,7 +36,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
       { email: 'nobody@example.com', password: 'correct-horse' },
     ]) {
       const bad = await graph.users.query(SIGN_IN, attempt);
-      expect(bad.errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+      expect(bad).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
       expect(bad.data).toBeNull();
     }
   });
@@ -49,7 +49,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   ])('signUp %j fails with %s and creates nothing', async (input, code) => {
     const before = await graph.users.query('{ users(first: 100) { edges { node { id } } } }', {}, graph.adminToken);
     const result = await graph.users.query(SIGN_UP, { input });
-    expect(result.errors![0]!.extensions!.code).toBe(code);
+    expect(result).toHaveErrorCode(code, ['signUp']);
     expect(result.errors![0]!.message).not.toMatch(/prisma|select|insert|constraint|at .*\.ts/i);
     const after = await graph.users.query('{ users(first: 100) { edges { node { id } } } }', {}, graph.adminToken);
     expect(after.data!.users.edges).toHaveLength(before.data!.users.edges.length);
@@ -59,7 +59,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     expect((await graph.users.query('{ me { id } }')).data!.me).toBeNull();
     const bad = await graph.users.query('{ me { id } }', {}, 'not.a.token');
     expect(bad.status).toBe(401);
-    expect(bad.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(bad).toHaveErrorCode('UNAUTHENTICATED');
   });
 
   test('user(id) and email are for the user themself or an ADMIN', async () => {
@@ -69,9 +69,9 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
       'Alice',
     );
     const forbidden = await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id }, bob.token);
-    expect(forbidden.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect(forbidden).toHaveErrorCode('FORBIDDEN', ['user']);
     const anonymous = await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id });
-    expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(anonymous).toHaveErrorCode('UNAUTHENTICATED', ['user']);
     const asAdmin = await graph.users.query('query ($id: ID!) { user(id: $id) { email } }', { id: alice.id }, graph.adminToken);
     expect(asAdmin.data!.user.email).toBe('alice@example.com');
     expect(
@@ -94,11 +94,9 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     const oneShot = await graph.users.query(QUERY, { first: 100 }, graph.adminToken);
     expect(oneShot.data!.users.edges.map((edge: any) => edge.node.email)).toEqual(all);
     const customer = await graph.signUp('pager@example.com');
-    expect((await graph.users.query(QUERY, { first: 2 }, customer.token)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
-    expect((await graph.users.query(QUERY, { first: 101 }, graph.adminToken)).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
-    expect((await graph.users.query(QUERY, { first: 2, after: 'garbage' }, graph.adminToken)).errors![0]!.extensions!.code).toBe(
-      'BAD_USER_INPUT',
-    );
+    expect(await graph.users.query(QUERY, { first: 2 }, customer.token)).toHaveErrorCode('FORBIDDEN', ['users']);
+    expect(await graph.users.query(QUERY, { first: 101 }, graph.adminToken)).toHaveErrorCode('BAD_USER_INPUT', ['users']);
+    expect(await graph.users.query(QUERY, { first: 2, after: 'garbage' }, graph.adminToken)).toHaveErrorCode('BAD_USER_INPUT', ['users']);
   });
 
   test('_entities resolves User references in one batch, null for unknown ids', async () => {
@@ -121,7 +119,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     // Called directly, the subgraph is as strict as the router: anonymous or someone else gets nothing.
     const anonymous = await graph.users.query(QUERY, { r: [{ __typename: 'User', id: carol.id }] });
     expect(anonymous.data!._entities).toEqual([null]);
-    expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(anonymous).toHaveErrorCode('UNAUTHENTICATED', ['_entities', 0]);
     const dave = await graph.signUp('dave@example.com', 'Dave');
     const other = await graph.users.query(
       QUERY,
@@ -134,7 +132,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
       dave.token,
     );
     expect(other.data!._entities).toEqual([null, { id: dave.id, name: 'Dave' }]);
-    expect(other.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect(other).toHaveErrorCode('FORBIDDEN', ['_entities', 0]);
   });
 
   test('ADMIN_EMAIL taken by a sign-up before the admin was provisioned: promoted only with its password reset', async () => {
@@ -146,7 +144,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
       await store.prisma.$disconnect();
     }
     const old = await graph.users.query(SIGN_IN, { email: 'future-admin@example.com', password: 'password-123' });
-    expect(old.errors![0]!.extensions!.code).toBe('INVALID_CREDENTIALS');
+    expect(old).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
     const admin = await graph.users.query(SIGN_IN, { email: 'future-admin@example.com', password: 'the-real-admin-password' });
     expect(admin.data!.signIn.user.id).toBe(squatter.id);
     expect((await graph.users.query('{ me { role } }', {}, admin.data!.signIn.token)).data!.me.role).toBe('ADMIN');
