@@ -1,12 +1,11 @@
-import { databaseUrlFor, serviceDataDir, type ServiceName } from './db/url';
+import { databaseUrlFor, serviceDataDir } from './db/url';
 import { loadEdgeConfig, type EdgeConfig } from './edge-config';
+import { defaultPortOf, portVariable, SUBGRAPHS, type ServiceName, type SubgraphEntry } from './services';
 
 type Env = Record<string, string | undefined>;
 
 /** Thrown at start-up for a setting that cannot work; the message names the variable. */
 export class ConfigError extends Error {}
-
-export const DEFAULT_PORTS = { router: 4000, users: 4001, products: 4002, orders: 4003 } as const;
 
 export function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -43,8 +42,8 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
 }
 
 /** Where each subgraph serves GraphQL; the router and other services reach it there. */
-export function subgraphUrl(env: Env, service: ServiceName): URL {
-  const port = readPort(env, `${service.toUpperCase()}_PORT`, DEFAULT_PORTS[service]);
+export function subgraphUrl(env: Env, service: string, registry: readonly SubgraphEntry[] = SUBGRAPHS): URL {
+  const port = readPort(env, portVariable(service), defaultPortOf(service, registry));
   return readUrl(env, `${service.toUpperCase()}_URL`, `http://localhost:${port}/graphql`);
 }
 
@@ -83,7 +82,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   return {
     service,
     production,
-    port: readPort(env, `${service.toUpperCase()}_PORT`, DEFAULT_PORTS[service]),
+    port: readPort(env, portVariable(service), defaultPortOf(service)),
     dataDir: serviceDataDir(service, env),
     databaseUrl: databaseUrlFor(service, env),
     seedDemoData,

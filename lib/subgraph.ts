@@ -1,10 +1,27 @@
 import fs from 'node:fs';
+import type { BaseContext } from '@apollo/server';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { ServiceConfig } from './config';
 import { openDatabase, type Database } from './db/database';
 import type { Logger } from './log';
+import type { ServiceDefinition } from './server';
+
+/** A subgraph built and ready to listen: its definition (with its database) and its port. */
+export interface BuiltSubgraph<TContext extends BaseContext> {
+  definition: ServiceDefinition<TContext> & { database: Database };
+  port: number;
+}
+
+/**
+ * What every `subgraphs/<name>/server.ts` exports as `build`: the subgraph from its environment.
+ * Its index.ts (`runService(build)`) and the test harness both start it through this, so both
+ * find any subgraph in the registry (lib/services.ts) the same way.
+ */
+export type BuildSubgraph<TContext extends BaseContext = BaseContext> = (
+  env?: Record<string, string | undefined>,
+) => Promise<BuiltSubgraph<TContext>>;
 
 type ApolloResolverMap = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
 

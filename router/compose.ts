@@ -2,23 +2,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { DEFAULT_PORTS } from '../lib/config';
-import { SERVICES } from '../lib/db/url';
 import { PROJECT_ROOT } from '../lib/paths';
+import { SUBGRAPHS, subgraphPath, type SubgraphEntry } from '../lib/services';
 
 export const SUPERGRAPH_FILE = path.join(PROJECT_ROOT, 'router', 'supergraph.graphql');
 
 /**
- * Composes the three subgraph SDL files into a supergraph with @apollo/composition (what rover
- * does, without its binary download). The URLs are the local defaults; the router replaces them
- * with USERS_URL, PRODUCTS_URL and ORDERS_URL at run time.
+ * Composes every registered subgraph's SDL (lib/services.ts) into a supergraph with
+ * @apollo/composition (what rover does, without its binary download). The URLs are the local
+ * defaults; the router replaces them with `<NAME>_URL` or `<NAME>_PORT` at run time.
  */
-export function composeSupergraph(): { supergraphSdl: string } | { errors: string[] } {
+export function composeSupergraph(
+  registry: readonly SubgraphEntry[] = SUBGRAPHS,
+  readSdl: (name: string) => string = (name) => fs.readFileSync(subgraphPath(name, 'schema'), 'utf8'),
+): { supergraphSdl: string } | { errors: string[] } {
   const result = composeServices(
-    SERVICES.map((name) => ({
+    registry.map(({ name, defaultPort }) => ({
       name,
-      url: `http://localhost:${DEFAULT_PORTS[name]}/graphql`,
-      typeDefs: parse(fs.readFileSync(path.join(PROJECT_ROOT, 'subgraphs', name, 'schema.graphql'), 'utf8')),
+      url: `http://localhost:${defaultPort}/graphql`,
+      typeDefs: parse(readSdl(name)),
     })),
   );
   if (result.errors) return { errors: result.errors.map((error) => error.message) };

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { DEFAULT_PORTS, jwksUrlOf, readInteger, readPort, subgraphUrl } from '../lib/config';
-import { SERVICES } from '../lib/db/url';
+import { jwksUrlOf, readInteger, readPort, subgraphUrl } from '../lib/config';
+import { portVariable, ROUTER, SUBGRAPHS, type SubgraphEntry } from '../lib/services';
 import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
 import { SUPERGRAPH_FILE } from './compose';
 
@@ -34,14 +34,14 @@ export interface SubgraphCallPolicy {
   breakerCooldownMs: number;
 }
 
-export function loadRouterConfig(env: Env = process.env): RouterConfig {
+export function loadRouterConfig(env: Env = process.env, registry: readonly SubgraphEntry[] = SUBGRAPHS): RouterConfig {
   const production = env.NODE_ENV === 'production';
-  const given = SERVICES.filter((name) => env[`${name.toUpperCase()}_URL`] || env[`${name.toUpperCase()}_PORT`]);
+  const given = registry.filter(({ name }) => env[`${name.toUpperCase()}_URL`] || env[portVariable(name)]);
   return {
     production,
-    port: readPort(env, 'ROUTER_PORT', DEFAULT_PORTS.router),
+    port: readPort(env, portVariable(ROUTER.name), ROUTER.defaultPort),
     supergraphPath: env.SUPERGRAPH_PATH ? path.resolve(env.SUPERGRAPH_PATH) : SUPERGRAPH_FILE,
-    subgraphUrls: Object.fromEntries(given.map((name) => [name, subgraphUrl(env, name)])),
+    subgraphUrls: Object.fromEntries(given.map(({ name }) => [name, subgraphUrl(env, name, registry)])),
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
     subgraphCalls: {

@@ -1,22 +1,45 @@
 /**
- * `npm start`: the whole supergraph on this machine, as four processes (three subgraphs and the
- * router), on the embedded databases unless *_DATABASE_URL is set. Seeds demo data into empty
- * databases, waits until everything answers, prints every URL. Ctrl-C stops all four cleanly.
+ * `npm start`: the whole supergraph on this machine, one process per subgraph in the registry
+ * (lib/services.ts) and the router, on the embedded databases unless *_DATABASE_URL is set. Seeds
+ * demo data into empty databases, waits until everything answers, prints every URL. Ctrl-C stops
+ * them all cleanly. `npm start -- users products` starts only the services named.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { DEFAULT_PORTS, readPort } from '../lib/config';
+import { ConfigError, readPort } from '../lib/config';
 import { PROJECT_ROOT } from '../lib/paths';
+import { portVariable, ROUTER, SUBGRAPHS, subgraphFiles, type SubgraphEntry } from '../lib/services';
 import { loadShutdownGraceMs } from '../lib/shutdown';
-import { DEMO_ACCOUNTS } from '../subgraphs/users/seed';
 
-const PROCESSES = [
-  { name: 'users', entry: 'subgraphs/users/index.ts', port: readPort(process.env, 'USERS_PORT', DEFAULT_PORTS.users) },
-  { name: 'products', entry: 'subgraphs/products/index.ts', port: readPort(process.env, 'PRODUCTS_PORT', DEFAULT_PORTS.products) },
-  { name: 'orders', entry: 'subgraphs/orders/index.ts', port: readPort(process.env, 'ORDERS_PORT', DEFAULT_PORTS.orders) },
-  { name: 'router', entry: 'router/index.ts', port: readPort(process.env, 'ROUTER_PORT', DEFAULT_PORTS.router) },
-] as const;
+export interface Launch {
+  name: string;
+  /** Entry file, relative to the project root. */
+  entry: string;
+  port: number;
+}
+
+/** What `npm start [names...]` runs: every subgraph, then the router; or only the names given. */
+export function launchPlan(
+  only: readonly string[] = [],
+  env: Record<string, string | undefined> = process.env,
+  registry: readonly SubgraphEntry[] = SUBGRAPHS,
+): Launch[] {
+  const all = [
+    ...registry.map(({ name, defaultPort }) => ({ name, entry: subgraphFiles(name).entry, defaultPort })),
+    { name: ROUTER.name, entry: ROUTER.entry, defaultPort: ROUTER.defaultPort },
+  ];
+  const unknown = only.filter((name) => !all.some((process) => process.name === name));
+  if (unknown.length > 0)
+    throw new ConfigError(`Unknown service ${unknown.join(', ')}: choose from ${all.map(({ name }) => name).join(', ')}`);
+  return all
+    .filter(({ name }) => only.length === 0 || only.includes(name))
+    .map(({ name, entry, defaultPort }) => ({ name, entry, port: readPort(env, portVariable(name), defaultPort) }));
+}
+
+/** The accounts the users service seeds into an empty database for development (its demo-accounts.json). */
+const DEMO_ACCOUNTS_FILE = path.join(PROJECT_ROOT, 'subgraphs', 'users', 'demo-accounts.json');
 const READY_TIMEOUT_MS = 120_000;
 
 const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development', SEED_DEMO_DATA: process.env.SEED_DEMO_DATA ?? 'true' };
@@ -82,36 +105,42 @@ async function waitUntilReady(url: string, deadline: number): Promise<void> {
   throw new Error(`${url} did not become ready within ${READY_TIMEOUT_MS / 1000}s`);
 }
 
+function demoSignIn(): string {
+  const accounts = JSON.parse(fs.readFileSync(DEMO_ACCOUNTS_FILE, 'utf8')) as Record<
+    'customer' | 'admin',
+    { email: string; password: string }
+  >;
+  const admin = process.env.ADMIN_EMAIL ? process.env.ADMIN_EMAIL : `${accounts.admin.email} / ${accounts.admin.password}`;
+  return `  demo sign-in (seeded into an empty database): ${accounts.customer.email} / ${accounts.customer.password}; admin ${admin}`;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const plan = launchPlan(process.argv.slice(2));
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  for (const { name, entry } of PROCESSES) children.set(name, launch(name, entry));
+  for (const { name, entry } of plan) children.set(name, launch(name, entry));
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  await Promise.all(PROCESSES.map(({ port }) => waitUntilReady(`http://localhost:${port}/ready`, deadline)));
-  const url = (port: number) => `http://localhost:${port}/graphql`;
-  const [users, products, orders, router] = PROCESSES.map(({ port }) => url(port));
+  await Promise.all(plan.map(({ port }) => waitUntilReady(`http://localhost:${port}/ready`, deadline)));
+  const width = Math.max(...plan.map(({ name }) => name.length)) + 2;
   process.stdout.write(
     [
       '',
-      `Supergraph ready in ${((Date.now() - started) / 1000).toFixed(1)}s`,
-      `  router    ${router}   (Apollo Sandbox: open it in a browser)`,
-      `  users     ${users}`,
-      `  products  ${products}`,
-      `  orders    ${orders}`,
-      env.SEED_DEMO_DATA === 'true'
-        ? `  demo sign-in (seeded into an empty database): ${DEMO_ACCOUNTS.customer.email} / ${DEMO_ACCOUNTS.customer.password}` +
-          (process.env.ADMIN_EMAIL
-            ? `; admin ${process.env.ADMIN_EMAIL}`
-            : `; admin ${DEMO_ACCOUNTS.admin.email} / ${DEMO_ACCOUNTS.admin.password}`)
-        : '',
+      `${plan.length === 1 ? plan[0]!.name : 'Supergraph'} ready in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+      ...plan.map(({ name, port }) => {
+        const hint = name === ROUTER.name ? '   (Apollo Sandbox: open it in a browser)' : '';
+        return `  ${name.padEnd(width)}http://localhost:${port}/graphql${hint}`;
+      }),
+      env.SEED_DEMO_DATA === 'true' && plan.some(({ name }) => name === 'users') ? demoSignIn() : '',
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
-  void stopAll(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
+    void stopAll(1);
+  });
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { SERVICES, type ServiceName } from '../lib/db/url';
+import { SERVICES, type ServiceName } from '../lib/services';
 
 export type Target = 'pglite' | 'postgres';
 

@@ -3,16 +3,11 @@ process.env.LOG_LEVEL ??= 'silent';
 
 import net from 'node:net';
 import type { Database } from '../lib/db/database';
-import type { BaseContext } from '@apollo/server';
-import { startService, type RunningService, type ServiceDefinition } from '../lib/server';
+import { portVariable, SUBGRAPHS, subgraphPath, type ServiceName } from '../lib/services';
+import type { BuildSubgraph } from '../lib/subgraph';
+import { startService, type RunningService } from '../lib/server';
 import { loadRouterConfig } from '../router/config';
 import { buildRouter } from '../router/server';
-import { loadOrdersConfig } from '../subgraphs/orders/config';
-import { buildOrdersService } from '../subgraphs/orders/server';
-import { loadProductsConfig } from '../subgraphs/products/config';
-import { buildProductsService } from '../subgraphs/products/server';
-import { loadUsersConfig } from '../subgraphs/users/config';
-import { buildUsersService } from '../subgraphs/users/server';
 import { createTestDatabases, type Target } from './databases';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -32,11 +27,11 @@ export interface RunningSubgraph extends RunningService {
   query: QueryFn;
 }
 
-export interface Supergraph {
+/** The router and every subgraph in the registry (lib/services.ts), each under its name. */
+export type Supergraph = SupergraphHelpers & Record<ServiceName, RunningSubgraph>;
+
+export interface SupergraphHelpers {
   router: RunningService & { query: QueryFn };
-  users: RunningSubgraph;
-  products: RunningSubgraph;
-  orders: RunningSubgraph;
   env: Record<string, string>;
   /** A token for the seeded ADMIN. */
   adminToken: string;
@@ -78,13 +73,11 @@ export async function freePort(): Promise<number> {
  */
 export async function startSupergraph(target: Target, extraEnv: Record<string, string> = {}): Promise<Supergraph> {
   const databases = await createTestDatabases(target);
-  const [users, products, orders] = await Promise.all([freePort(), freePort(), freePort()]);
+  const ports = await Promise.all(SUBGRAPHS.map(async ({ name }) => [portVariable(name), String(await freePort())] as const));
   const env: Record<string, string> = {
     ...databases.env,
     NODE_ENV: 'test',
-    USERS_PORT: String(users),
-    PRODUCTS_PORT: String(products),
-    ORDERS_PORT: String(orders),
+    ...Object.fromEntries(ports),
     ROUTER_PORT: '0',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
@@ -105,24 +98,19 @@ export async function startSupergraph(target: Target, extraEnv: Record<string, s
     await databases.drop();
   };
   try {
-    const start = async <TContext extends BaseContext>(
-      definition: ServiceDefinition<TContext> & { database: Database },
-      port: number,
-    ): Promise<RunningSubgraph> => {
+    // Each subgraph as its index.ts starts it, through the `build` its server.ts exports.
+    const built = await Promise.all(
+      SUBGRAPHS.map(async ({ name }) => {
+        const { build } = (await import(subgraphPath(name, 'server'))) as { build: BuildSubgraph };
+        return [name, await build(env)] as const;
+      }),
+    );
+    const subgraphs = {} as Record<ServiceName, RunningSubgraph>;
+    for (const [name, { definition, port }] of built) {
       const service = await startService(definition, { port });
       running.push(service);
-      return { ...service, database: definition.database, query: queryAt(service.url) };
-    };
-    const [usersDefinition, productsDefinition, ordersDefinition] = await Promise.all([
-      buildUsersService(loadUsersConfig(env)),
-      buildProductsService(loadProductsConfig(env)),
-      buildOrdersService(loadOrdersConfig(env)),
-    ]);
-    const subgraphs = {
-      users: await start(usersDefinition, users),
-      products: await start(productsDefinition, products),
-      orders: await start(ordersDefinition, orders),
-    };
+      subgraphs[name] = { ...service, database: definition.database, query: queryAt(service.url) };
+    }
     const routerService = await startService(buildRouter(loadRouterConfig(env)), { port: 0 });
     running.push(routerService);
     const router = { ...routerService, query: queryAt(routerService.url) };

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JSONWebKeySet } from 'jose';
-import type { ServiceName } from '../db/url';
+import type { ServiceName } from '../services';
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from './jwks-cache';
 import { SIGNING_ALG, type SigningKey } from './keys';
 

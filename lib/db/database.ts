@@ -8,7 +8,8 @@ import { NotReadyError } from '../readiness';
 import { countStatements, StatementCounter } from './counting';
 import { embeddedDbSettings, refuseEmbeddedInProduction } from './embedded-settings';
 import { openPgliteDir } from './pglite';
-import { parseDatabaseUrl, type ServiceName } from './url';
+import { subgraphPath, type ServiceName } from '../services';
+import { parseDatabaseUrl } from './url';
 
 /** A service's own database, whichever kind it is; hand `adapter` to that service's PrismaClient. */
 export interface Database {
@@ -23,7 +24,7 @@ export interface Database {
 }
 
 export function migrationsDirOf(service: ServiceName): string {
-  return path.join(PROJECT_ROOT, 'prisma', service, 'migrations');
+  return subgraphPath(service, 'migrations');
 }
 
 export interface OpenDatabaseOptions {

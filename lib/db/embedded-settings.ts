@@ -1,5 +1,5 @@
 import { ConfigError, readBoolean } from '../config';
-import type { ServiceName } from './url';
+import type { ServiceName } from '../services';
 
 type Env = Record<string, string | undefined>;
 

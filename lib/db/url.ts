@@ -1,16 +1,13 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../paths';
 
-export type ServiceName = 'users' | 'products' | 'orders';
-export const SERVICES: readonly ServiceName[] = ['users', 'products', 'orders'];
-
 /** Scheme of the embedded database URL: `pglite:<absolute data dir>`. */
 export const PGLITE_SCHEME = 'pglite:';
 
 type Env = Record<string, string | undefined>;
 
 /** Where a service keeps its embedded database, its dev keys and its lock: `$DATA_DIR/<service>`. */
-export function serviceDataDir(service: ServiceName, env: Env = process.env): string {
+export function serviceDataDir(service: string, env: Env = process.env): string {
   return path.resolve(PROJECT_ROOT, env.DATA_DIR || '.data', service);
 }
 
@@ -18,7 +15,7 @@ export function serviceDataDir(service: ServiceName, env: Env = process.env): st
  * The service's database: `<SERVICE>_DATABASE_URL` (PostgreSQL) when set, otherwise the embedded
  * PGlite database under its data dir.
  */
-export function databaseUrlFor(service: ServiceName, env: Env = process.env): string {
+export function databaseUrlFor(service: string, env: Env = process.env): string {
   const configured = env[`${service.toUpperCase()}_DATABASE_URL`];
   if (configured) return configured;
   return PGLITE_SCHEME + path.join(serviceDataDir(service, env), 'pgdata');

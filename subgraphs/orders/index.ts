@@ -1,8 +1,4 @@
 import { runService } from '../../lib/main';
-import { loadOrdersConfig } from './config';
-import { buildOrdersService } from './server';
+import { build } from './server';
 
-runService(async () => {
-  const config = loadOrdersConfig();
-  return { definition: await buildOrdersService(config), port: config.port };
-});
+runService(() => build());

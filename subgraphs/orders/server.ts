@@ -3,8 +3,8 @@ import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import type { ServiceDefinition } from '../../lib/server';
-import { closeStore, loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
-import type { OrdersConfig } from './config';
+import { closeStore, loadSubgraphSchema, openServiceDatabase, type BuildSubgraph } from '../../lib/subgraph';
+import { loadOrdersConfig, type OrdersConfig } from './config';
 import { createContextFactory, type OrdersContext } from './context';
 import { OrdersStore } from './data';
 import { ProductsClient } from './products-client';
@@ -48,3 +48,9 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
     },
   };
 }
+
+/** The subgraph from its environment: what index.ts runs and the test harness starts (lib/subgraph.ts). */
+export const build: BuildSubgraph<OrdersContext> = async (env = process.env) => {
+  const config = loadOrdersConfig(env);
+  return { definition: await buildOrdersService(config), port: config.port };
+};

@@ -1,8 +1,4 @@
 import { runService } from '../../lib/main';
-import { loadProductsConfig } from './config';
-import { buildProductsService } from './server';
+import { build } from './server';
 
-runService(async () => {
-  const config = loadProductsConfig();
-  return { definition: await buildProductsService(config), port: config.port };
-});
+runService(() => build());

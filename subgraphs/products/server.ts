@@ -2,8 +2,8 @@ import { createTokenVerifier, serviceTokenOptions, USER_TOKEN } from '../../lib/
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import type { ServiceDefinition } from '../../lib/server';
-import { closeStore, loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
-import type { ProductsConfig } from './config';
+import { closeStore, loadSubgraphSchema, openServiceDatabase, type BuildSubgraph } from '../../lib/subgraph';
+import { loadProductsConfig, type ProductsConfig } from './config';
 import { createContextFactory, type ProductsContext } from './context';
 import { ProductsStore } from './data';
 import { reservationRoutes } from './internal-api';
@@ -44,3 +44,9 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
     close,
   };
 }
+
+/** The subgraph from its environment: what index.ts runs and the test harness starts (lib/subgraph.ts). */
+export const build: BuildSubgraph<ProductsContext> = async (env = process.env) => {
+  const config = loadProductsConfig(env);
+  return { definition: await buildProductsService(config), port: config.port };
+};

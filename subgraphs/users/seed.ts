@@ -1,12 +1,10 @@
 import type { Logger } from '../../lib/log';
 import type { UsersStore } from './data';
+import DEMO_ACCOUNTS from './demo-accounts.json';
 import { hashPassword } from './password';
 
-/** Demo accounts for development, created only in an empty database. Never used in production. */
-export const DEMO_ACCOUNTS = {
-  customer: { email: 'demo@example.com', password: 'demo-password', name: 'Demo Customer' },
-  admin: { email: 'admin@example.com', password: 'admin-password', name: 'Demo Admin' },
-} as const;
+// Demo accounts for development (demo-accounts.json, which `npm start` also prints), created only
+// in an empty database. Never used in production: SEED_DEMO_DATA is refused there.
 
 export async function seedDemoUsers(store: UsersStore, log: Logger, withAdmin: boolean): Promise<void> {
   if ((await store.count()) > 0) return;

@@ -6,9 +6,9 @@ import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
 import { createRateLimitStore } from '../../lib/rate-limit';
 import type { ServiceDefinition } from '../../lib/server';
-import { closeStore, loadSubgraphSchema, openServiceDatabase } from '../../lib/subgraph';
+import { closeStore, loadSubgraphSchema, openServiceDatabase, type BuildSubgraph } from '../../lib/subgraph';
 import { AuthLimits } from './auth-limits';
-import type { UsersConfig } from './config';
+import { loadUsersConfig, type UsersConfig } from './config';
 import { createContextFactory, type UsersContext } from './context';
 import { UsersStore } from './data';
 import { limitPasswordHashing } from './password';
@@ -62,3 +62,9 @@ async function loadPreviousKey(pem: string): Promise<JWK> {
     throw new ConfigError(`JWT_PREVIOUS_KEY must be an Ed25519 key in PEM (private PKCS#8 or public SPKI): ${(error as Error).message}`);
   }
 }
+
+/** The subgraph from its environment: what index.ts runs and the test harness starts (lib/subgraph.ts). */
+export const build: BuildSubgraph<UsersContext> = async (env = process.env) => {
+  const config = loadUsersConfig(env);
+  return { definition: await buildUsersService(config), port: config.port };
+};
