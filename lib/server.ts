@@ -8,7 +8,7 @@ import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { originAllowed, type EdgeConfig } from './edge-config';
-import { maskInternalErrors } from './graphql/errors';
+import { maskInternalErrors, type ErrorCodes, type MaskOptions } from './graphql/errors';
 import { inputHygienePlugin } from './graphql/input-hygiene';
 import { costLimitPlugin, limitErrorCode, limitValidationRules } from './graphql/limits';
 import type { Logger } from './log';
@@ -38,6 +38,8 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   checkReady?(): Promise<void>;
   routes?: Route[];
   plugins?: ApolloServerPlugin<TContext>[];
+  /** A subgraph's own error codes (`subgraphs/<name>/errors.ts`): shown beside lib's; any other code it throws is masked. */
+  errorCodes?: Pick<ErrorCodes<string>, 'code'>;
   /** Called once the server has drained: close database clients here. */
   close?(): Promise<void>;
   /** Turns off introspection and schema hints in errors (Apollo also serves its production landing page, not Sandbox). */
@@ -106,7 +108,7 @@ export async function startService<TContext extends BaseContext>(
     hideSchemaDetailsFromClientErrors: definition.production,
     ...(edge.limits && { parseOptions: { maxTokens: edge.limits.tokens }, validationRules: limitValidationRules(edge.limits) }),
     logger: apolloLogger(definition.log),
-    formatError: formatErrors(definition.log),
+    formatError: formatErrors(definition.log, { codes: definition.errorCodes, subgraphAnswers: isGateway }),
     // lib/main.ts handles SIGTERM/SIGINT: Apollo's own handler re-raises the signal, so the
     // process would die by signal instead of exiting 0, and it drains on a fixed 10 s.
     stopOnTerminationSignals: false,
@@ -231,9 +233,12 @@ function drainHttp(app: FastifyInstance, graceMs: number, log: Logger): Promise<
   return app.close().finally(() => clearTimeout(cut));
 }
 
-/** Internal errors masked, then size refusals given back their own code. */
-function formatErrors(log: Logger) {
-  const mask = maskInternalErrors(log);
+/**
+ * Internal errors masked, then size refusals given back their own code. A subgraph shows its own
+ * codes; the router, which knows none of them, shows what the subgraphs answered.
+ */
+function formatErrors(log: Logger, options: MaskOptions) {
+  const mask = maskInternalErrors(log, options);
   return (formatted: Parameters<typeof mask>[0], error: unknown) => mask(limitErrorCode(formatted, error), error);
 }
 

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../lib/db/errors';
 import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
 import type { Order, OrdersStore } from './data';
+import { ordersErrors } from './errors';
 import { ReservationReleased, type CallOptions, type StockApi } from './products-client';
 import { requestHash } from './request-hash';
 
@@ -92,8 +93,8 @@ export async function placeOrder(deps: PlacementDeps, viewer: Viewer, input: Pla
   for (let pass = 0; pass < 3; pass++) {
     const existing = key ? await deps.store.findByIdempotencyKey(viewer.id, key) : null;
     if (existing && existing.status !== 'FAILED' && existing.requestHash !== null && existing.requestHash !== hash) {
-      throw clientError(
-        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+      throw ordersErrors.error(
+        'IDEMPOTENCY_KEY_REUSED',
         `idempotencyKey "${key}" was already used for an order with other items; use a new key for a new order.`,
         { orderId: existing.id },
       );
@@ -125,7 +126,7 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
     reserved = await deps.products.reserve(order.id, input.items, call);
   } catch (error) {
     const code = error instanceof GraphQLError ? error.extensions.code : undefined;
-    if (code === ErrorCode.INSUFFICIENT_STOCK || code === ErrorCode.NOT_FOUND) {
+    if (code === ordersErrors.code.INSUFFICIENT_STOCK || code === ErrorCode.NOT_FOUND) {
       await forget(deps, order.id, call);
       throw error;
     }
@@ -203,8 +204,8 @@ export async function cancelOrder(deps: Pick<PlacementDeps, 'store' | 'products'
   if (!current) throw notFound('Order', order.id);
   await releaseStock(deps, order.id, { startedAt: Date.now() });
   if (current.status === 'FAILED') {
-    throw clientError(
-      ErrorCode.ORDER_NOT_CANCELLABLE,
+    throw ordersErrors.error(
+      'ORDER_NOT_CANCELLABLE',
       `Order ${order.id} failed when it was placed and holds no stock; there is nothing to cancel.`,
     );
   }

@@ -10,6 +10,7 @@ import {
 } from '../../lib/contracts/stock-reservations';
 import { SERVICE_TOKEN_TTL_SECONDS, serviceTokenOptions, signToken } from '../../lib/auth/tokens';
 import { clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
+import { ordersErrors } from './errors';
 import { TransientError, withRetries, type RetryPolicy } from './retry';
 
 export type { ReservedLine };
@@ -83,7 +84,7 @@ export class ProductsClient implements StockApi {
     const error = payload.error ?? {};
     if (status === 409 && error.code === 'RELEASED') throw new ReservationReleased(error.message);
     if (status === 409 && error.code === 'INSUFFICIENT_STOCK') {
-      throw clientError(ErrorCode.INSUFFICIENT_STOCK, `${error.message ?? 'Not enough stock.'} Lower the quantity or remove the line.`, {
+      throw ordersErrors.error('INSUFFICIENT_STOCK', `${error.message ?? 'Not enough stock.'} Lower the quantity or remove the line.`, {
         productId: error.productId,
       });
     }

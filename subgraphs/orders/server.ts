@@ -7,6 +7,7 @@ import { closeStore, loadSubgraphSchema, openServiceDatabase, type BuildSubgraph
 import { loadOrdersConfig, type OrdersConfig } from './config';
 import { createContextFactory, type OrdersContext } from './context';
 import { OrdersStore } from './data';
+import { ordersErrors } from './errors';
 import { ProductsClient } from './products-client';
 import { recoverOrders } from './placement';
 import { startRecoveryLoop, type RecoveryLoop } from './recovery';
@@ -33,6 +34,7 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
     inlineTraces: config.inlineTraces,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
+    errorCodes: ordersErrors,
     context: createContextFactory({
       store,
       products,

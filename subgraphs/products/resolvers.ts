@@ -1,9 +1,10 @@
 import { requireAdmin } from '../../lib/auth/viewer';
-import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
+import { badInput, notFound } from '../../lib/graphql/errors';
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { Resolvers } from './generated/graphql';
 import { MAX_STOCK, productKeyset, PRODUCTS_ORDER } from './data';
+import { productsErrors } from './errors';
 import { checkDescription, checkName, checkPriceCents, checkQuantity, checkSku } from './validation';
 
 export const resolvers: Resolvers = {
@@ -30,7 +31,7 @@ export const resolvers: Resolvers = {
       try {
         return await context.store.create(data);
       } catch (error) {
-        if (isUniqueViolation(error)) throw clientError(ErrorCode.SKU_TAKEN, `A product with SKU "${data.sku}" already exists.`);
+        if (isUniqueViolation(error)) throw productsErrors.error('SKU_TAKEN', `A product with SKU "${data.sku}" already exists.`);
         throw error;
       }
     },

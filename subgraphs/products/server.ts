@@ -6,6 +6,7 @@ import { closeStore, loadSubgraphSchema, openServiceDatabase, type BuildSubgraph
 import { loadProductsConfig, type ProductsConfig } from './config';
 import { createContextFactory, type ProductsContext } from './context';
 import { ProductsStore } from './data';
+import { productsErrors } from './errors';
 import { reservationRoutes } from './internal-api';
 import { resolvers } from './resolvers';
 import { startPurgeLoop } from './purge';
@@ -38,6 +39,7 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
     inlineTraces: config.inlineTraces,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
+    errorCodes: productsErrors,
     context: createContextFactory({ store, verify: verifyUser }),
     checkReady: () => database.checkReady(),
     routes: reservationRoutes(store, verifyOrdersService),

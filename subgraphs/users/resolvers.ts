@@ -1,10 +1,10 @@
 import { requireAdmin, requireSelfOrAdmin } from '../../lib/auth/viewer';
-import { clientError, ErrorCode } from '../../lib/graphql/errors';
 import { readPageArgs, toConnection } from '../../lib/graphql/pagination';
 import { DateTime } from '../../lib/graphql/scalars';
 import { isUniqueViolation } from '../../lib/db/errors';
 import type { Resolvers } from './generated/graphql';
 import { userKeyset, USERS_ORDER } from './data';
+import { usersErrors } from './errors';
 import { hashPassword, refuseOverlongPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
 import { authPayload, sessionMutations } from './sessions';
 import { checkName, checkPassword, normalizeEmail } from './validation';
@@ -35,7 +35,7 @@ export const resolvers: Resolvers = {
         return authPayload(context, user);
       } catch (error) {
         if (isUniqueViolation(error)) {
-          throw clientError(ErrorCode.EMAIL_TAKEN, `An account with ${email} already exists: sign in instead.`);
+          throw usersErrors.error('EMAIL_TAKEN', `An account with ${email} already exists: sign in instead.`);
         }
         throw error;
       }
@@ -48,7 +48,7 @@ export const resolvers: Resolvers = {
       await context.authLimits.countSignIn(email);
       const user = await context.store.findByEmail(email);
       const valid = await verifyPassword(args.password, user?.passwordHash ?? (await UNKNOWN_USER_HASH));
-      if (!user || !valid) throw clientError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong.');
+      if (!user || !valid) throw usersErrors.error('INVALID_CREDENTIALS', 'The email or password is wrong.');
       await context.authLimits.signedIn(email);
       return authPayload(context, user);
     },

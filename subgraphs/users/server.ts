@@ -11,6 +11,7 @@ import { AuthLimits } from './auth-limits';
 import { loadUsersConfig, type UsersConfig } from './config';
 import { createContextFactory, type UsersContext } from './context';
 import { UsersStore } from './data';
+import { usersErrors } from './errors';
 import { limitPasswordHashing } from './password';
 import { resolvers } from './resolvers';
 import { ensureAdmin, seedDemoUsers } from './seed';
@@ -45,6 +46,7 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     inlineTraces: config.inlineTraces,
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
+    errorCodes: usersErrors,
     context: createContextFactory({ store, signingKey, verify, authLimits }),
     checkReady: () => database.checkReady(),
     routes: [jwksRoute(signingKey, previousKeys)],

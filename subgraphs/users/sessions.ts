@@ -1,8 +1,9 @@
 import { signToken, USER_TOKEN } from '../../lib/auth/tokens';
 import { requireViewer } from '../../lib/auth/viewer';
-import { clientError, ErrorCode, unauthenticated } from '../../lib/graphql/errors';
+import { unauthenticated } from '../../lib/graphql/errors';
 import type { UsersContext } from './context';
 import type { User } from './data';
+import { usersErrors } from './errors';
 import type { MutationResolvers } from './generated/graphql';
 import { hashPassword, verifyPassword } from './password';
 import type { RefreshRefusal } from './refresh-tokens';
@@ -43,7 +44,7 @@ export const sessionMutations: Pick<MutationResolvers, 'refreshToken' | 'signOut
     const user = await context.users.load(viewer.id);
     // An over-long current password cannot be right; refusing it first spares a hash.
     const valid = user && args.currentPassword.length <= 200 && (await verifyPassword(args.currentPassword, user.passwordHash));
-    if (!user || !valid) throw clientError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong.');
+    if (!user || !valid) throw usersErrors.error('INVALID_CREDENTIALS', 'The current password is wrong.');
     return authPayload(context, await context.store.changePassword(user.id, await hashPassword(args.newPassword)));
   },
 };

@@ -4,6 +4,7 @@ import type { Viewer } from '../../lib/auth/viewer';
 import { clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
 import type { Order, OrderItem, OrderStatus } from '../../subgraphs/orders/data';
+import { ordersErrors } from '../../subgraphs/orders/errors';
 import { cancelOrder, placeOrder, recoverOrders, type PlacementDeps, type PlacementStore } from '../../subgraphs/orders/placement';
 import { ReservationReleased, type CallOptions, type ReservedLine, type StockApi } from '../../subgraphs/orders/products-client';
 import { requestHash } from '../../subgraphs/orders/request-hash';
@@ -194,7 +195,7 @@ class FakeStockApi implements StockApi {
         const product = this.products.get(item.productId);
         if (!product) throw notFound('Product', item.productId);
         if (product.stock < item.quantity) {
-          throw clientError(ErrorCode.INSUFFICIENT_STOCK, `Not enough stock of product ${item.productId}: ${product.stock} left.`, {
+          throw ordersErrors.error('INSUFFICIENT_STOCK', `Not enough stock of product ${item.productId}: ${product.stock} left.`, {
             productId: item.productId,
           });
         }
