@@ -33,6 +33,15 @@ export function readUrl(env: Env, name: string, fallback: string): URL {
   }
 }
 
+/** `readUrl` for an address this service calls over HTTP: `users.internal:4001/graphql` parses, as scheme "users.internal:". */
+export function readHttpUrl(env: Env, name: string, fallback: string): URL {
+  const url = readUrl(env, name, fallback);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http:// or https:// URL such as ${fallback}, got "${env[name]}"`);
+  }
+  return url;
+}
+
 export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -44,12 +53,12 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
 /** Where each subgraph serves GraphQL; the router and other services reach it there. */
 export function subgraphUrl(env: Env, service: string, registry: readonly SubgraphEntry[] = SUBGRAPHS): URL {
   const port = readPort(env, portVariable(service), defaultPortOf(service, registry));
-  return readUrl(env, `${service.toUpperCase()}_URL`, `http://localhost:${port}/graphql`);
+  return readHttpUrl(env, `${service.toUpperCase()}_URL`, `http://localhost:${port}/graphql`);
 }
 
 /** A service's JWKS, served by the service itself next to its GraphQL endpoint. */
 export function jwksUrlOf(env: Env, service: ServiceName): URL {
-  return readUrl(env, `${service.toUpperCase()}_JWKS_URL`, new URL('/.well-known/jwks.json', subgraphUrl(env, service)).href);
+  return readHttpUrl(env, `${service.toUpperCase()}_JWKS_URL`, new URL('/.well-known/jwks.json', subgraphUrl(env, service)).href);
 }
 
 /** Settings every subgraph shares. */

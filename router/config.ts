@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { jwksUrlOf, readInteger, readPort, subgraphUrl } from '../lib/config';
+import { ConfigError, jwksUrlOf, readInteger, readPort, subgraphUrl } from '../lib/config';
 import { portVariable, ROUTER, SUBGRAPHS, type SubgraphEntry } from '../lib/services';
 import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
 import { SUPERGRAPH_FILE } from './compose';
@@ -50,10 +50,21 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
         Object.keys(env)
           .map((key) => /^SUBGRAPH_([A-Z0-9_]+)_TIMEOUT_MS$/.exec(key)?.[1])
           .filter((name): name is string => name !== undefined)
-          .map((name) => [name.toLowerCase(), readInteger(env, `SUBGRAPH_${name}_TIMEOUT_MS`, 5000, 1, 600_000)]),
+          .map((name) => [
+            subgraphNamed(registry, name, `SUBGRAPH_${name}_TIMEOUT_MS`),
+            readInteger(env, `SUBGRAPH_${name}_TIMEOUT_MS`, 5000, 1, 600_000),
+          ]),
       ),
       breakerFailures: readInteger(env, 'SUBGRAPH_BREAKER_FAILURES', 5, 1, 1000),
       breakerCooldownMs: readInteger(env, 'SUBGRAPH_BREAKER_COOLDOWN_MS', 10_000, 100, 600_000),
     },
   };
+}
+
+/** The registered subgraph a variable names (`PRODUCTS` in SUBGRAPH_PRODUCTS_TIMEOUT_MS): a misspelt one would never apply. */
+function subgraphNamed(registry: readonly SubgraphEntry[], upper: string, variable: string): string {
+  const entry = registry.find(({ name }) => name.toUpperCase() === upper);
+  if (!entry)
+    throw new ConfigError(`${variable} names no subgraph: use one of ${registry.map(({ name }) => name.toUpperCase()).join(', ')}`);
+  return entry.name;
 }

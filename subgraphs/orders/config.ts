@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadServiceConfig, readInteger, readUrl, subgraphUrl, type ServiceConfig } from '../../lib/config';
+import { ConfigError, loadServiceConfig, readHttpUrl, readInteger, subgraphUrl, type ServiceConfig } from '../../lib/config';
 import type { ProductsClientOptions } from './products-client';
 
 export interface OrdersConfig extends ServiceConfig {
@@ -21,7 +21,7 @@ export function loadOrdersConfig(env: Record<string, string | undefined> = proce
   if (base.production && !env.SERVICE_PRIVATE_KEY) {
     throw new ConfigError('SERVICE_PRIVATE_KEY must be set in production (an Ed25519 private key in PKCS#8 PEM).');
   }
-  const productsInternalUrl = readUrl(env, 'PRODUCTS_INTERNAL_URL', new URL('/', subgraphUrl(env, 'products')).href);
+  const productsInternalUrl = readHttpUrl(env, 'PRODUCTS_INTERNAL_URL', new URL('/', subgraphUrl(env, 'products')).href);
   return {
     ...base,
     productsInternalUrl,

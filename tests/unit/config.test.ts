@@ -111,7 +111,10 @@ describe('settings every subgraph shares (loadServiceConfig)', () => {
     ['INLINE_TRACES', { INLINE_TRACES: 'sometimes' }],
     ['USERS_PORT', { USERS_PORT: '99999' }],
     ['USERS_URL', { USERS_URL: 'users.internal/graphql' }],
+    // Parsed by URL as the scheme "users.internal:", so only a scheme check catches it.
+    ['USERS_URL', { USERS_URL: 'users.internal:4001/graphql' }],
     ['USERS_JWKS_URL', { USERS_JWKS_URL: 'jwks.json' }],
+    ['USERS_JWKS_URL', { USERS_JWKS_URL: 'keys.internal:4001/jwks.json' }],
     ['MAX_QUERY_DEPTH', { MAX_QUERY_DEPTH: '0' }],
     ['TRUST_PROXY', { TRUST_PROXY: 'the load balancer' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'shop.example.com' }],
@@ -231,9 +234,12 @@ describe('router settings (router/config.ts)', () => {
   test.each<[string, Env]>([
     ['ROUTER_PORT', { ROUTER_PORT: 'eighty' }],
     ['ORDERS_URL', { ORDERS_URL: 'orders.internal/graphql' }],
+    ['ORDERS_URL', { ORDERS_URL: 'orders.internal:4003/graphql' }],
     ['ORDERS_PORT', { ORDERS_PORT: '4003a' }],
     ['SUBGRAPH_TIMEOUT_MS', { SUBGRAPH_TIMEOUT_MS: '0' }],
     ['SUBGRAPH_USERS_TIMEOUT_MS', { SUBGRAPH_USERS_TIMEOUT_MS: '600001' }],
+    // A misspelt subgraph name would otherwise be accepted and never apply.
+    ['SUBGRAPH_PRODUCT_TIMEOUT_MS', { SUBGRAPH_PRODUCT_TIMEOUT_MS: '250' }],
     ['SUBGRAPH_BREAKER_FAILURES', { SUBGRAPH_BREAKER_FAILURES: '0' }],
     ['SUBGRAPH_BREAKER_COOLDOWN_MS', { SUBGRAPH_BREAKER_COOLDOWN_MS: '99' }],
     ['USERS_JWKS_URL', { USERS_JWKS_URL: 'keys' }],
@@ -261,6 +267,11 @@ describe('orders settings (subgraphs/orders/config.ts)', () => {
     configError(() => loadOrdersConfig({ NODE_ENV: 'production' }), 'SERVICE_PRIVATE_KEY');
     const pem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----';
     expect(loadOrdersConfig({ NODE_ENV: 'production', SERVICE_PRIVATE_KEY: pem }).servicePrivateKey).toBe(pem);
+  });
+
+  test('PRODUCTS_INTERNAL_URL must be an http(s) URL: "products.internal:4002" parses as scheme "products.internal:"', () => {
+    const message = configError(() => loadOrdersConfig({ PRODUCTS_INTERNAL_URL: 'products.internal:4002' }), 'PRODUCTS_INTERNAL_URL');
+    expect(message).toContain('http:// or https://');
   });
 
   test("the request budget must hold at least one call's timeout", () => {
