@@ -78,7 +78,7 @@ describe('a browser app on another origin', () => {
     await graph?.stop();
   });
 
-  async function outcomeAt(url: string): Promise<{ data?: any; error?: string }> {
+  async function outcomeAt(url: string): Promise<{ data?: unknown; error?: string }> {
     const tab = await browser.newPage();
     try {
       await tab.goto(url);

@@ -154,7 +154,13 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
 
     const wide = await measured(
       graph.router.url,
-      '{ users(first: 100) { edges { node { orders(first: 100) { edges { node { id items { product { name } } } } } } } } }',
+      /* GraphQL */ `
+        {
+          users(first: 100) {
+            edges { node { orders(first: 100) { edges { node { id items { product { name } } } } } } }
+          }
+        }
+      `,
     );
     expect(wide.answer.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_COST', max: 20_000 });
     expect(wide.answer.errors![0]!.message).toMatch(/cost limit of 20000 exceeded, found \d+/);
@@ -162,13 +168,25 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
     // The cost follows variables: the same query with a small page passes.
     const small = await measured(
       graph.router.url,
-      'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id } } } } } } }',
+      /* GraphQL */ `
+        query ($n: Int) {
+          users(first: $n) {
+            edges { node { orders(first: $n) { edges { node { id } } } } }
+          }
+        }
+      `,
       { n: 5 },
     );
     expect(small.answer.errors).toBeUndefined();
     const large = await measured(
       graph.router.url,
-      'query ($n: Int) { users(first: $n) { edges { node { orders(first: $n) { edges { node { id items { product { name } } } } } } } } }',
+      /* GraphQL */ `
+        query ($n: Int) {
+          users(first: $n) {
+            edges { node { orders(first: $n) { edges { node { id items { product { name } } } } } } }
+          }
+        }
+      `,
       { n: 100 },
     );
     expect(large.answer).toHaveErrorCode('QUERY_TOO_COMPLEX');
@@ -181,7 +199,13 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
     try {
       strict = await startService(buildRouter(loadRouterConfig({ ...graph.env, MAX_QUERY_ROOT_FIELDS: '2' })), { port: 0 });
       const three = await queryAt(strict.url)(
-        '{ me { id } products(first: 1) { edges { node { id } } } ... on Query { product(id: "x") { id } } }',
+        /* GraphQL */ `
+          {
+            me { id }
+            products(first: 1) { edges { node { id } } }
+            ... on Query { product(id: "x") { id } }
+          }
+        `,
         {},
         graph.adminToken,
       );
@@ -194,8 +218,23 @@ describe.each(TARGETS)('the edge of the supergraph on %s', (target) => {
 
   test('every query the README shows fits the default limits', async () => {
     const me = await graph.router.query(
-      `query MyOrders { me { name orders(first: 5) { edges { node { id status total { amountCents }
-        items { quantity unitPrice { amountCents } product { name stock } } } } } } }`,
+      /* GraphQL */ `
+        query MyOrders {
+          me {
+            name
+            orders(first: 5) {
+              edges {
+                node {
+                  id
+                  status
+                  total { amountCents }
+                  items { quantity unitPrice { amountCents } product { name stock } }
+                }
+              }
+            }
+          }
+        }
+      `,
       {},
       graph.adminToken,
     );

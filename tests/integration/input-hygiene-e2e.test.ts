@@ -1,4 +1,5 @@
 import { startSupergraph, type Supergraph } from '../../testing/harness';
+import type { Connection } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 /** The JSON log lines written while `run` runs (the harness silences logs; this turns them on). */
@@ -34,11 +35,15 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
   const CREATE = 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id name } }';
   const create = (sku: string, name: string) =>
     graph.router.query(CREATE, { input: { sku, name, priceCents: 100, stock: 1 } }, graph.adminToken);
-  const SEARCH = 'query ($search: String) { products(first: 100, search: $search) { edges { node { name } } } }';
+  const SEARCH = /* GraphQL */ `
+    query ($search: String) {
+      products(first: 100, search: $search) { edges { node { name } } }
+    }
+  `;
   const search = async (text: string) => {
-    const result = await graph.router.query(SEARCH, { search: text });
+    const result = await graph.router.query<{ products: Connection<{ name: string }> }>(SEARCH, { search: text });
     expect(result.errors).toBeUndefined();
-    return result.data!.products.edges.map((edge: any) => edge.node.name).sort();
+    return result.data!.products.edges.map((edge) => edge.node.name).sort();
   };
 
   describe('a NUL byte or control character in any argument is BAD_USER_INPUT, HTTP 400, before any subgraph is called', () => {
@@ -112,7 +117,11 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
 
     test('createProduct name, as an ADMIN, inside the input object', async () => {
       await refusedAtRouter(
-        'mutation { createProduct(input: { sku: "NUL-1", name: "bad\\u0000name", priceCents: 1, stock: 1 }) { id } }',
+        /* GraphQL */ `
+          mutation {
+            createProduct(input: { sku: "NUL-1", name: "bad\\u0000name", priceCents: 1, stock: 1 }) { id }
+          }
+        `,
         undefined,
         graph.adminToken,
         'input.name',
@@ -139,7 +148,11 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
       expect(order.status).toBe(400);
       expect(order.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: '$id' });
       const entities = await graph.products.query(
-        'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { name } } }',
+        /* GraphQL */ `
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) { ... on Product { name } }
+          }
+        `,
         {
           representations: [
             { __typename: 'Product', id: 'fine' },
@@ -205,7 +218,11 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
     test('updateProduct checks the name too', async () => {
       const id = (await create('BIDI-OK', 'Plain name')).data!.createProduct.id;
       const result = await graph.router.query(
-        'mutation ($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { name } }',
+        /* GraphQL */ `
+          mutation ($id: ID!, $input: UpdateProductInput!) {
+            updateProduct(id: $id, input: $input) { name }
+          }
+        `,
         { id, input: { name: 'Plain\u202Ename' } },
         graph.adminToken,
       );

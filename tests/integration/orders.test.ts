@@ -1,8 +1,18 @@
-import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../testing/harness';
+import type { Connection } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
-const PLACE =
-  'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents currency } items { product { id } quantity unitPrice { amountCents } } buyer { id } } }';
+const PLACE = /* GraphQL */ `
+  mutation ($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+      status
+      total { amountCents currency }
+      items { product { id } quantity unitPrice { amountCents } }
+      buyer { id }
+    }
+  }
+`;
 const CANCEL = 'mutation ($id: ID!) { cancelOrder(id: $id) { id status } }';
 
 describe.each(TARGETS)('orders across services on %s', (target) => {
@@ -13,7 +23,13 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   const createProduct = (sku: string, priceCents: number, stock: number) => graph.createProduct(sku, priceCents, stock);
   const stockOf = (id: string) => graph.stockOf(id);
   const myOrders = async (token: string) =>
-    (await graph.orders.query('{ orders(first: 100) { edges { node { id status } } } }', {}, token)).data!.orders.edges;
+    (
+      await graph.orders.query<{ orders: Connection<{ id: string; status: string }> }>(
+        '{ orders(first: 100) { edges { node { id status } } } }',
+        {},
+        token,
+      )
+    ).data!.orders.edges;
 
   beforeAll(async () => {
     graph = await startSupergraph(target);
@@ -178,7 +194,7 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   });
 
   test('order(id) is for its buyer or an ADMIN; orders lists own for customers and all for ADMINs, newest first', async () => {
-    const [mine] = await myOrders(buyer.token);
+    const [mine] = (await myOrders(buyer.token)) as [{ node: { id: string; status: string } }];
     expect((await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, buyer.token)).data!.order.id).toBe(
       mine.node.id,
     );
@@ -192,16 +208,27 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
     const others = await myOrders(other.token);
     expect(all).toHaveLength(buyers.length + others.length);
     expect(await graph.orders.query('{ orders { edges { node { id } } } }')).toHaveErrorCode('UNAUTHENTICATED', ['orders']);
-    const QUERY =
-      'query ($after: String) { orders(first: 3, after: $after) { edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } }';
+    const QUERY = /* GraphQL */ `
+      query ($after: String) {
+        orders(first: 3, after: $after) {
+          edges { node { id createdAt } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    `;
     const paged: { id: string; createdAt: string }[] = [];
     let after: string | null = null;
     do {
-      const page: any = await graph.orders.query(QUERY, { after }, graph.adminToken);
-      paged.push(...page.data.orders.edges.map((edge: any) => edge.node));
-      after = page.data.orders.pageInfo.hasNextPage ? page.data.orders.pageInfo.endCursor : null;
+      const page: GraphQLResponse<{ orders: Connection<{ id: string; createdAt: string }> }> = await graph.orders.query(
+        QUERY,
+        { after },
+        graph.adminToken,
+      );
+      const { edges, pageInfo } = page.data!.orders;
+      paged.push(...edges.map((edge) => edge.node));
+      after = pageInfo.hasNextPage ? pageInfo.endCursor : null;
     } while (after);
-    expect(paged.map((order) => order.id)).toEqual(all.map((edge: any) => edge.node.id));
+    expect(paged.map((order) => order.id)).toEqual(all.map((edge) => edge.node.id));
     const tampered = Buffer.from(JSON.stringify(['not-a-date', 'x'])).toString('base64url');
     expect(await graph.orders.query(QUERY, { after: tampered }, graph.adminToken)).toHaveErrorCode('BAD_USER_INPUT', ['orders']);
     const times = paged.map((order) => order.createdAt);
@@ -209,17 +236,20 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   });
 
   test('_entities resolves an Order for its buyer and refuses others', async () => {
-    const [mine] = await myOrders(buyer.token);
+    const [mine] = (await myOrders(buyer.token)) as [{ node: { id: string; status: string } }];
     const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id status } } }';
     const own = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine.node.id }] }, buyer.token);
     expect(own.data!._entities).toEqual([{ id: mine.node.id, status: mine.node.status }]);
     const theirs = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine.node.id }] }, other.token);
     expect(theirs).toHaveErrorCode('FORBIDDEN', ['_entities', 0]);
-    const user = await graph.orders.query(
-      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders(first: 1) { edges { node { id } } } } } }',
-      { r: [{ __typename: 'User', id: buyer.id }] },
-      buyer.token,
-    );
+    const USER_ORDERS = /* GraphQL */ `
+      query ($r: [_Any!]!) {
+        _entities(representations: $r) {
+          ... on User { orders(first: 1) { edges { node { id } } } }
+        }
+      }
+    `;
+    const user = await graph.orders.query(USER_ORDERS, { r: [{ __typename: 'User', id: buyer.id }] }, buyer.token);
     expect(user.data!._entities[0].orders.edges).toHaveLength(1);
   });
 });

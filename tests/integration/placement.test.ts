@@ -59,8 +59,11 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
   test('concurrent repeats of one idempotencyKey all answer with the same CONFIRMED order, reserved once', async () => {
     const pen = await createProduct('IDEM', 250, 20);
     const input = { items: [{ productId: pen, quantity: 3 }], idempotencyKey: 'same-cart' };
-    const PLACE =
-      'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amountCents } items { quantity } } }';
+    const PLACE = /* GraphQL */ `
+      mutation ($input: PlaceOrderInput!) {
+        placeOrder(input: $input) { id status total { amountCents } items { quantity } }
+      }
+    `;
     const results = await Promise.all(Array.from({ length: 5 }, () => graph.orders.query(PLACE, { input }, buyer.token)));
     for (const result of results) {
       expect(result.errors).toBeUndefined();

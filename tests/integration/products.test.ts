@@ -1,4 +1,5 @@
-import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../testing/harness';
+import type { Connection } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 describe.each(TARGETS)('products subgraph on %s', (target) => {
@@ -10,8 +11,16 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
   });
   afterAll(() => graph?.stop());
 
-  const CREATE =
-    'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id sku name description price { amountCents currency } stock } }';
+  const CREATE = /* GraphQL */ `
+    mutation ($input: CreateProductInput!) {
+      createProduct(input: $input) { id sku name description price { amountCents currency } stock }
+    }
+  `;
+  const UPDATE = /* GraphQL */ `
+    mutation ($id: ID!, $input: UpdateProductInput!) {
+      updateProduct(id: $id, input: $input) { name description price { amountCents } }
+    }
+  `;
   const create = (input: Record<string, unknown>, token = graph.adminToken) => graph.products.query(CREATE, { input }, token);
 
   test('an ADMIN creates, updates and restocks products', async () => {
@@ -20,7 +29,7 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
     const pen = created.data!.createProduct;
     expect(pen).toMatchObject({ sku: 'PEN-1', name: 'Pen', description: null, price: { amountCents: 150, currency: 'USD' }, stock: 3 });
     const updated = await graph.products.query(
-      'mutation ($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { name description price { amountCents } } }',
+      UPDATE,
       { id: pen.id, input: { description: 'Blue ink', priceCents: 175 } },
       graph.adminToken,
     );
@@ -92,14 +101,24 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
     ]) {
       await create({ sku, name, priceCents: 100, stock: 1 });
     }
-    const QUERY =
-      'query ($after: String, $search: String) { products(first: 2, after: $after, search: $search) { edges { node { name } } pageInfo { hasNextPage endCursor } } }';
+    const QUERY = /* GraphQL */ `
+      query ($after: String, $search: String) {
+        products(first: 2, after: $after, search: $search) {
+          edges { node { name } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    `;
     const names: string[] = [];
     let after: string | null = null;
     do {
-      const page: any = await graph.products.query(QUERY, { after, search: 'APPLE' });
-      names.push(...page.data.products.edges.map((edge: any) => edge.node.name));
-      after = page.data.products.pageInfo.hasNextPage ? page.data.products.pageInfo.endCursor : null;
+      const page: GraphQLResponse<{ products: Connection<{ name: string }> }> = await graph.products.query(QUERY, {
+        after,
+        search: 'APPLE',
+      });
+      const { edges, pageInfo } = page.data!.products;
+      names.push(...edges.map((edge) => edge.node.name));
+      after = pageInfo.hasNextPage ? pageInfo.endCursor : null;
     } while (after);
     expect(names).toEqual(['Apple pie', 'apple']);
     const big = await graph.products.query('{ products(first: 1000) { edges { node { id } } } }');

@@ -1,4 +1,5 @@
-import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../testing/harness';
+import type { Connection } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => {
@@ -41,17 +42,34 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
     }
   };
 
-  const JOINED = `query ($first: Int) { orders(first: $first) { edges { node {
-    id status total { amountCents currency }
-    buyer { id name email }
-    items { quantity unitPrice { amountCents } product { id sku name price { amountCents } stock } }
-  } } } }`;
+  const JOINED = /* GraphQL */ `
+    query ($first: Int) {
+      orders(first: $first) {
+        edges {
+          node {
+            id
+            status
+            total { amountCents currency }
+            buyer { id name email }
+            items { quantity unitPrice { amountCents } product { id sku name price { amountCents } stock } }
+          }
+        }
+      }
+    }
+  `;
+  interface JoinedOrder {
+    id: string;
+    status: string;
+    total: { amountCents: number; currency: string };
+    buyer: { id: string; name: string; email: string };
+    items: { quantity: number; unitPrice: { amountCents: number }; product: { id: string; sku: string; name: string } }[];
+  }
 
   test('a query joining users, products and orders answers through the router, forwarding the token', async () => {
     await placeOrders(1);
-    const result = await graph.router.query(JOINED, { first: 1 }, buyers[0]!.token);
+    const result = await graph.router.query<{ orders: Connection<JoinedOrder> }>(JOINED, { first: 1 }, buyers[0]!.token);
     expect(result.errors).toBeUndefined();
-    const order = result.data!.orders.edges[0].node;
+    const order = result.data!.orders.edges[0]!.node;
     expect(order.buyer).toEqual({ id: buyers[0]!.id, name: 'Buyer 0', email: 'router-buyer-0@example.com' });
     expect(order.items).toEqual([
       {
@@ -62,8 +80,12 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
       { quantity: 2, unitPrice: { amountCents: 200 }, product: expect.objectContaining({ id: productIds[1], sku: 'R-1' }) },
     ]);
     expect(order.total).toEqual({ amountCents: 500, currency: 'USD' });
-    const me = await graph.router.query('{ me { id name orders { edges { node { id } } } } }', {}, buyers[0]!.token);
-    expect(me.data!.me.orders.edges.map((edge: any) => edge.node.id)).toContain(order.id);
+    const me = await graph.router.query<{ me: { orders: Connection<{ id: string }> } }>(
+      '{ me { id name orders { edges { node { id } } } } }',
+      {},
+      buyers[0]!.token,
+    );
+    expect(me.data!.me.orders.edges.map((edge) => edge.node.id)).toContain(order.id);
   });
 
   test('the router refuses a bad token with 401 before calling any subgraph, and subgraph errors keep their codes', async () => {
@@ -97,10 +119,10 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
       const services = [graph.users, graph.products, graph.orders];
       const sql = services.map((service) => service.database.statements.count);
       const fetches = services.map((service) => service.stats.graphqlRequests);
-      const result = await graph.router.query(JOINED, { first }, graph.adminToken);
+      const result = await graph.router.query<{ orders: Connection<JoinedOrder> }>(JOINED, { first }, graph.adminToken);
       expect(result.errors).toBeUndefined();
       expect(result.data!.orders.edges).toHaveLength(first);
-      expect(result.data!.orders.edges.every((edge: any) => edge.node.buyer.name && edge.node.items[1].product.sku)).toBe(true);
+      expect(result.data!.orders.edges.every((edge) => edge.node.buyer.name && edge.node.items[1]?.product.sku)).toBe(true);
       return {
         sql: services.map((service, i) => service.database.statements.count - sql[i]!),
         fetches: services.map((service, i) => service.stats.graphqlRequests - fetches[i]!),
@@ -117,14 +139,21 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
   });
 
   test('users { orders } for many users costs one orders query, and each user gets their own newest orders', async () => {
-    const QUERY = `{ users(first: 100) { edges { node { id orders(first: 3) { edges { node { id createdAt } } pageInfo { hasNextPage } } } } } }`;
+    const QUERY = /* GraphQL */ `
+      {
+        users(first: 100) {
+          edges { node { id orders(first: 3) { edges { node { id createdAt } } pageInfo { hasNextPage } } } }
+        }
+      }
+    `;
+    type NewestOrders = Connection<{ id: string; createdAt: string }>;
     const before = graph.orders.database.statements.count;
-    const result = await graph.router.query(QUERY, {}, graph.adminToken);
+    const result = await graph.router.query<{ users: Connection<{ id: string; orders: NewestOrders }> }>(QUERY, {}, graph.adminToken);
     expect(result.errors).toBeUndefined();
     expect(graph.orders.database.statements.count - before).toBe(1);
     for (const buyer of buyers) {
-      const node = result.data!.users.edges.find((edge: any) => edge.node.id === buyer.id).node;
-      const own = await graph.orders.query(
+      const node = result.data!.users.edges.find((edge) => edge.node.id === buyer.id)!.node;
+      const own = await graph.orders.query<{ orders: NewestOrders }>(
         '{ orders(first: 3) { edges { node { id createdAt } } pageInfo { hasNextPage } } }',
         {},
         buyer.token,
@@ -132,17 +161,34 @@ describe.each(TARGETS)('the router over all three subgraphs on %s', (target) => 
       expect(node.orders).toEqual(own.data!.orders);
     }
     // Paging through me.orders with cursors visits every order of the user once, newest first.
-    const PAGE =
-      'query ($after: String) { me { orders(first: 7, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }';
+    const PAGE = /* GraphQL */ `
+      query ($after: String) {
+        me {
+          orders(first: 7, after: $after) {
+            edges { node { id } }
+            pageInfo { hasNextPage endCursor }
+          }
+        }
+      }
+    `;
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page: any = await graph.router.query(PAGE, { after }, buyers[0]!.token);
-      seen.push(...page.data.me.orders.edges.map((edge: any) => edge.node.id));
-      after = page.data.me.orders.pageInfo.hasNextPage ? page.data.me.orders.pageInfo.endCursor : null;
+      const page: GraphQLResponse<{ me: { orders: Connection<{ id: string }> } }> = await graph.router.query(
+        PAGE,
+        { after },
+        buyers[0]!.token,
+      );
+      const { edges, pageInfo } = page.data!.me.orders;
+      seen.push(...edges.map((edge) => edge.node.id));
+      after = pageInfo.hasNextPage ? pageInfo.endCursor : null;
     } while (after);
-    const all = await graph.orders.query('{ orders(first: 100) { edges { node { id } } } }', {}, buyers[0]!.token);
-    expect(seen).toEqual(all.data!.orders.edges.map((edge: any) => edge.node.id));
+    const all = await graph.orders.query<{ orders: Connection<{ id: string }> }>(
+      '{ orders(first: 100) { edges { node { id } } } }',
+      {},
+      buyers[0]!.token,
+    );
+    expect(seen).toEqual(all.data!.orders.edges.map((edge) => edge.node.id));
   });
 
   test('GET /health answers 200 once the supergraph is loaded; unknown paths are 404', async () => {

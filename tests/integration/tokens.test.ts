@@ -11,10 +11,22 @@ import { startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } 
 import { TARGETS } from '../../testing/databases';
 
 const PAIR = 'token refreshToken user { id }';
-const SIGN_IN = `mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { ${PAIR} } }`;
-const REFRESH = `mutation ($token: String!) { refreshToken(token: $token) { ${PAIR} } }`;
+const SIGN_IN = /* GraphQL */ `
+  mutation ($email: String!, $password: String!) {
+    signIn(email: $email, password: $password) { ${PAIR} }
+  }
+`;
+const REFRESH = /* GraphQL */ `
+  mutation ($token: String!) {
+    refreshToken(token: $token) { ${PAIR} }
+  }
+`;
 const SIGN_OUT = 'mutation ($token: String!) { signOut(refreshToken: $token) }';
-const CHANGE_PASSWORD = `mutation ($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) { ${PAIR} } }`;
+const CHANGE_PASSWORD = /* GraphQL */ `
+  mutation ($current: String!, $next: String!) {
+    changePassword(currentPassword: $current, newPassword: $next) { ${PAIR} }
+  }
+`;
 
 interface Pair {
   token: string;

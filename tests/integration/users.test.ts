@@ -5,7 +5,8 @@ import { createLogger } from '../../lib/log';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { UsersStore } from '../../subgraphs/users/data';
 import { ensureAdmin } from '../../subgraphs/users/seed';
-import { ADMIN, startSupergraph, type Supergraph } from '../../testing/harness';
+import { ADMIN, startSupergraph, type GraphQLResponse, type Supergraph } from '../../testing/harness';
+import type { Connection } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 describe.each(TARGETS)('users subgraph on %s', (target) => {
@@ -15,8 +16,16 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   });
   afterAll(() => graph?.stop());
 
-  const SIGN_UP = 'mutation ($input: SignUpInput!) { signUp(input: $input) { token user { id email name role createdAt } } }';
-  const SIGN_IN = 'mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { token user { id } } }';
+  const SIGN_UP = /* GraphQL */ `
+    mutation ($input: SignUpInput!) {
+      signUp(input: $input) { token user { id email name role createdAt } }
+    }
+  `;
+  const SIGN_IN = /* GraphQL */ `
+    mutation ($email: String!, $password: String!) {
+      signIn(email: $email, password: $password) { token user { id } }
+    }
+  `;
 
   test('signUp creates a CUSTOMER, lower-cases the email and returns a working token', async () => {
     const result = await graph.users.query(SIGN_UP, { input: { email: '  Ada@Example.COM ', password: 'correct-horse', name: 'Ada' } });
@@ -80,19 +89,27 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   });
 
   test('users pages with stable cursors, ADMIN only, and first is capped at 100', async () => {
-    const QUERY =
-      'query ($first: Int, $after: String) { users(first: $first, after: $after) { edges { cursor node { email } } pageInfo { hasNextPage endCursor } } }';
+    const QUERY = /* GraphQL */ `
+      query ($first: Int, $after: String) {
+        users(first: $first, after: $after) {
+          edges { cursor node { email } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    `;
+    type Page = { users: Connection<{ email: string }> };
     const all: string[] = [];
     let after: string | null = null;
     do {
-      const page: any = await graph.users.query(QUERY, { first: 2, after }, graph.adminToken);
-      all.push(...page.data.users.edges.map((edge: any) => edge.node.email));
-      after = page.data.users.pageInfo.hasNextPage ? page.data.users.pageInfo.endCursor : null;
+      const page: GraphQLResponse<Page> = await graph.users.query(QUERY, { first: 2, after }, graph.adminToken);
+      const { edges, pageInfo } = page.data!.users;
+      all.push(...edges.map((edge) => edge.node.email));
+      after = pageInfo.hasNextPage ? pageInfo.endCursor : null;
     } while (after);
     expect(all).toContain(ADMIN.email);
     expect(new Set(all).size).toBe(all.length);
-    const oneShot = await graph.users.query(QUERY, { first: 100 }, graph.adminToken);
-    expect(oneShot.data!.users.edges.map((edge: any) => edge.node.email)).toEqual(all);
+    const oneShot = await graph.users.query<Page>(QUERY, { first: 100 }, graph.adminToken);
+    expect(oneShot.data!.users.edges.map((edge) => edge.node.email)).toEqual(all);
     const customer = await graph.signUp('pager@example.com');
     expect(await graph.users.query(QUERY, { first: 2 }, customer.token)).toHaveErrorCode('FORBIDDEN', ['users']);
     expect(await graph.users.query(QUERY, { first: 101 }, graph.adminToken)).toHaveErrorCode('BAD_USER_INPUT', ['users']);

@@ -70,7 +70,11 @@ async function run(query: string, variables?: Record<string, unknown>, operation
     context: async () => ({}),
   });
   if (result.body.kind !== 'complete') throw new Error('expected a complete body');
-  return { status: result.status ?? 200, ...(JSON.parse(result.body.string) as { data?: any; errors?: any[] }) };
+  const body = JSON.parse(result.body.string) as {
+    data?: Record<string, unknown>;
+    errors?: { message: string; extensions: Record<string, unknown> }[];
+  };
+  return { status: result.status ?? 200, ...body };
 }
 
 async function expectRefused(query: string, variables: Record<string, unknown> | undefined, argument: string, message: string) {
@@ -79,7 +83,7 @@ async function expectRefused(query: string, variables: Record<string, unknown> |
   expect(result.data).toBeUndefined();
   expect(result.errors).toHaveLength(1);
   expect(result.errors![0]).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT', argument } });
-  expect(result.errors![0].extensions.http).toBeUndefined();
+  expect(result.errors![0]!.extensions.http).toBeUndefined();
   expect(env.calls).toEqual([]);
   return result;
 }
@@ -206,7 +210,7 @@ describe('inputHygienePlugin', () => {
     const document = 'query Good { echo(text: "fine") } query Bad { echo(text: "\\u0000") }';
     expect((await run(document, undefined, 'Good')).data).toEqual({ echo: '{"text":"fine"}' });
     const bad = await run(document, undefined, 'Bad');
-    expect(bad.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'text' });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'text' });
   });
 
   test('a document seen before is refused again (its literals are remembered, not skipped)', async () => {
@@ -221,8 +225,8 @@ describe('inputHygienePlugin', () => {
     for (let depth = 0; depth < 100_000; depth++) value = [value];
     const result = await run('query ($value: Any) { any(value: $value) }', { value });
     expect(result.status).toBe(400);
-    expect(result.errors![0].extensions).toEqual({ code: 'BAD_USER_INPUT', argument: `$value${'[0]'.repeat(64)}` });
-    expect(result.errors![0].message).toMatch(/is nested deeper than 64 levels\.$/);
+    expect(result.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: `$value${'[0]'.repeat(64)}` });
+    expect(result.errors![0]!.message).toMatch(/is nested deeper than 64 levels\.$/);
     expect(env.calls).toEqual([]);
     let shallow: unknown = 'leaf';
     for (let depth = 0; depth < 60; depth++) shallow = { inner: shallow };
