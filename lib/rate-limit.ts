@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './log';
 
@@ -65,7 +65,10 @@ export function createRateLimitStore(options: RateLimitStoreOptions): RateLimitS
  * background, and a command sent while it is not connected fails at once instead of queueing.
  */
 function connectRedis(url: string, log: Logger): Redis {
-  const redis = new Redis(url, {
+  // Loaded only when a Redis is configured: a process counting in memory (and every unit test of
+  // code that takes a RateLimitStore) never loads the driver.
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+  const redis = new RedisClient(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,

@@ -4,11 +4,11 @@ import { DEFAULT_LIMITS, LIMIT_VARIABLES, loadEdgeConfig, originAllowed, type Op
 import { PROJECT_ROOT } from '../../lib/paths';
 import { loadRouterConfig } from '../../router/config';
 import { loadOrdersConfig } from '../../subgraphs/orders/config';
+import { loadUsersConfig } from '../../subgraphs/users/config';
 import { loadProductsConfig } from '../../subgraphs/products/config';
 
 // tests/unit/lib.test.ts already covers a bad port's message, the database URL, PRODUCTS_INTERNAL_URL
 // and SEED_DEMO_DATA=true in production; this file covers the rest of start-up configuration.
-// subgraphs/users/config.ts is not tested here: it imports lib/rate-limit.ts, which loads ioredis.
 
 type Env = Record<string, string | undefined>;
 
@@ -327,5 +327,33 @@ describe('products settings (subgraphs/products/config.ts)', () => {
     ['PRODUCTS_PORT', '70000'],
   ])('%s=%s is refused, naming the variable', (variable, raw) => {
     configError(() => loadProductsConfig({ [variable]: raw }), variable);
+  });
+});
+
+describe('the users service (subgraphs/users/config.ts)', () => {
+  test('defaults: rate limits in memory, 30-day refresh tokens, no admin', () => {
+    const config = loadUsersConfig({});
+    expect(config.rateLimitStore).toEqual({ redisUrl: undefined, keyPrefix: 'commerce:' });
+    expect(config.refreshTokenTtlMs).toBe(30 * 24 * 60 * 60 * 1000);
+    expect(config.admin).toBeUndefined();
+    expect(config.authLimits).toMatchObject({ ipAttempts: 30, emailFailures: 10 });
+  });
+
+  test('ADMIN_EMAIL is normalised; REDIS_URL moves the counters to Redis', () => {
+    const config = loadUsersConfig({ ADMIN_EMAIL: ' Root@Example.COM ', ADMIN_PASSWORD: 'long-enough-1', REDIS_URL: 'redis://cache:6379' });
+    expect(config.admin).toEqual({ email: 'root@example.com', password: 'long-enough-1' });
+    expect(config.rateLimitStore.redisUrl).toBe('redis://cache:6379');
+  });
+
+  test.each<[string, Env]>([
+    ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'root@example.com' }],
+    ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'short' }],
+    ['JWT_PRIVATE_KEY', { NODE_ENV: 'production' }],
+    ['REFRESH_TOKEN_TTL_DAYS', { REFRESH_TOKEN_TTL_DAYS: '0' }],
+    ['REDIS_URL', { REDIS_URL: 'http://cache:6379' }],
+    ['AUTH_RATE_LIMIT_IP_ATTEMPTS', { AUTH_RATE_LIMIT_IP_ATTEMPTS: '0' }],
+    ['PASSWORD_HASH_QUEUE_SIZE', { PASSWORD_HASH_QUEUE_SIZE: '-1' }],
+  ])('a bad %s stops the users service naming it', (variable, env) => {
+    configError(() => loadUsersConfig(env), variable);
   });
 });
