@@ -2,7 +2,7 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrations, pendingMigrations, pendingMigrationsOn } from '../../tools/prisma-engine';
+import { applyMigrations, pendingMigrations, pendingMigrationsOn } from './migrations';
 import { PROJECT_ROOT } from '../paths';
 import { NotReadyError } from '../readiness';
 import { countStatements, StatementCounter } from './counting';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { lockDataDir } from '../../lib/db/lock';
-import { listMigrationNames } from '../../tools/prisma-engine/migrations-dir';
+import { listMigrationNames } from '../../lib/db/migrations/migrations-dir';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PRISMA_CLI = path.join(ROOT, 'node_modules/prisma/build/index.js');
@@ -169,7 +169,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { lockDataDir } from ${JSON.stringify(path.join(ROOT, 'lib/db/lock'))};
 import { parseDatabaseUrl } from ${JSON.stringify(path.join(ROOT, 'lib/db/url'))};
-import { applyMigrations, pendingMigrations, MigrationError } from ${JSON.stringify(path.join(ROOT, 'tools/prisma-engine'))};
+import { applyMigrations, pendingMigrations, MigrationError } from ${JSON.stringify(path.join(ROOT, 'lib/db/migrations'))};
 
 async function main(): Promise<void> {
   const [url, migrationsDir, schemaPath, probe] = process.argv.slice(2) as [string, string, string, string];

@@ -32,6 +32,7 @@ function lint(file: string): { status: number | null; output: string } {
 describe('import boundaries', () => {
   test.each([
     ['lib/imports-subgraph.ts', 'lib/ is shared by every service'],
+    ['lib/imports-tool.ts', 'lib/ is shared by every service'],
     ['subgraphs/orders/imports-products.ts', "A subgraph may not import another subgraph's code"],
     ['subgraphs/reviews/imports-users.ts', "A subgraph may not import another subgraph's code"],
     ['bench/imports-tests.ts', 'bench/ may not import tests/'],

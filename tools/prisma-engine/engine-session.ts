@@ -4,10 +4,10 @@ import {
   type ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
   type ErrorRegistry,
 } from '@prisma/driver-adapter-utils';
-import { hardenAdapterFactory, type HardenedFactory } from './harden-adapter';
+import { hardenAdapterFactory, type HardenedFactory } from '../../lib/db/migrations/harden-adapter';
 import { logLine } from './log';
 import { openTarget, type OpenedTarget } from './targets';
-import { createSchemaEngine, type SchemaEngine } from './wasm-engine';
+import { createSchemaEngine, type SchemaEngine } from '../../lib/db/migrations/wasm-engine';
 
 /**
  * One engine executable's lifetime: the database it was started for, and the wasm engine on top

@@ -3,7 +3,7 @@ import { runCliCommand } from './cli-commands';
 import { EngineSession } from './engine-session';
 import { logLine } from './log';
 import { RpcServer } from './rpc-server';
-import { wasmEngineVersion } from './wasm-engine';
+import { wasmEngineVersion } from '../../lib/db/migrations/wasm-engine';
 
 /**
  * The `schema-engine` executable the Prisma CLI runs (PRISMA_SCHEMA_ENGINE_BINARY): the native

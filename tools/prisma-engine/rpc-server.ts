@@ -1,9 +1,9 @@
 import readline from 'node:readline';
 import type { ErrorRegistry } from '@prisma/driver-adapter-utils';
 import { CodedError, runDatabaseCommand } from './cli-commands';
-import { engineErrorInfo } from './engine-error';
+import { engineErrorInfo } from '../../lib/db/migrations/engine-error';
 import type { EngineSession } from './engine-session';
-import type { SchemaEngine } from './wasm-engine';
+import type { SchemaEngine } from '../../lib/db/migrations/wasm-engine';
 
 /**
  * The native engine's JSON-RPC 2.0 server: one JSON object per line on stdin and stdout. Each

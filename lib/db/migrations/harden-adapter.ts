@@ -29,7 +29,7 @@ function awaitPgliteScripts(adapter: SqlDriverAdapter): void {
   const internals = adapter as unknown as PgliteAdapterInternals;
   const client = internals.client;
   if (typeof client?.exec !== 'function') {
-    throw new Error('pglite-prisma-adapter changed: its adapter has no `client.exec`; revisit tools/prisma-engine');
+    throw new Error('pglite-prisma-adapter changed: its adapter has no `client.exec`; revisit lib/db/migrations');
   }
   adapter.executeScript = async (script: string): Promise<void> => {
     try {
@@ -48,7 +48,7 @@ function awaitPgliteScripts(adapter: SqlDriverAdapter): void {
  */
 function fixPgAdapter(adapter: SqlDriverAdapter): void {
   const pool = (adapter as unknown as PgAdapterInternals).underlyingDriver?.();
-  if (!pool) throw new Error('@prisma/adapter-pg changed: no underlyingDriver(); revisit tools/prisma-engine');
+  if (!pool) throw new Error('@prisma/adapter-pg changed: no underlyingDriver(); revisit lib/db/migrations');
   tagCharColumnsOnPool(pool);
   const onError = (adapter as unknown as PgliteAdapterInternals).onError;
   adapter.executeScript = async (script: string): Promise<void> => {
