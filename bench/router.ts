@@ -1,55 +1,56 @@
 /**
- * `npm run bench -- router [seconds=5] [rounds=3]`: requests per second through the router for an
- * anonymous catalogue query (one products fetch per request), from autocannon in a child process
- * so the load generator does not share the servers' event loop. Each router variant is measured in
- * alternating rounds (ABBA) in the same run, and the medians are compared side by side; an
- * identical second router shows how far apart two equal variants land in the same run.
+ * `npm run bench -- router [seconds=5] [rounds=3]`: requests per second through a router for an
+ * anonymous catalogue query (one products fetch per request), and what each request costs in CPU.
+ *
+ * The subgraphs run in this process (testing/harness.ts); every router variant runs in a process
+ * of its own (bench/router-process.ts), so its CPU time, read from /proc before and after each
+ * round, is the router's own cost; the load generator, autocannon, is a further child process.
+ * Variants are measured in alternating rounds (ABBA) in the same run and compared by medians; the
+ * same router started twice ("router again") shows how far apart two equal variants land.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
-import { startService, type RunningService } from '../lib/server';
+import { parse, type OperationDefinitionNode } from 'graphql';
+import { inputHygienePlugin } from '../lib/graphql/input-hygiene';
 import { PROJECT_ROOT } from '../lib/paths';
-import { loadRouterConfig, type RouterConfig } from '../router/config';
-import { buildRouter } from '../router/server';
-import { startSupergraph } from '../testing/harness';
+import { freePort, startSupergraph } from '../testing/harness';
+import type { RouterVariant } from './router-process';
 import { median } from './stats';
 
 const QUERY = '{ products(first: 10) { edges { node { id sku name price { amountCents currency } stock } } } }';
 const CONNECTIONS = 20;
+/** Linux reports process CPU time in clock ticks of 10 ms (getconf CLK_TCK). */
+const TICK_MS = 10;
 
-/** The router as configured, and variants of it to compare against. */
-const VARIANTS: Record<string, (config: RouterConfig) => RouterConfig> = {
-  router: (config) => config,
-  'no limits': (config) => ({ ...config, edge: { ...config.edge, limits: null } }),
+const VARIANTS: [string, RouterVariant][] = [
+  ['router', 'router'],
+  ['no limits', 'no limits'],
+  ['stock gateway', 'stock gateway'],
   // The same router twice: the spread between identical variants is the noise floor of the run.
-  'router again': (config) => config,
-};
+  ['router again', 'router'],
+];
 
 interface Round {
   requestsPerSecond: number;
   latencyP50: number;
   latencyP99: number;
-  non2xx: number;
-  errors: number;
+  failed: number;
+  /** CPU time of the router process per answered request, in microseconds. */
+  routerCpuUs: number;
+  /** CPU time of this process (the three subgraphs) per answered request, in microseconds. */
+  subgraphsCpuUs: number;
 }
 
-function autocannon(url: string, seconds: number): Promise<Round> {
+interface RunningRouter {
+  child: ChildProcess;
+  url: string;
+}
+
+function autocannon(url: string, seconds: number): Promise<{ rps: number; total: number; p50: number; p99: number; failed: number }> {
   const cli = path.join(PROJECT_ROOT, 'node_modules/autocannon/autocannon.js');
-  const args = [
-    cli,
-    '-j',
-    '-c',
-    String(CONNECTIONS),
-    '-d',
-    String(seconds),
-    '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    '-b',
-    JSON.stringify({ query: QUERY }),
-    url,
-  ];
+  const args = [cli, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json'];
+  args.push('-b', JSON.stringify({ query: QUERY }), url);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -58,61 +59,130 @@ function autocannon(url: string, seconds: number): Promise<Round> {
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
       const result = JSON.parse(out) as {
-        requests: { average: number };
+        requests: { average: number; total: number };
         latency: { p50: number; p99: number };
         non2xx: number;
         errors: number;
       };
       resolve({
-        requestsPerSecond: result.requests.average,
-        latencyP50: result.latency.p50,
-        latencyP99: result.latency.p99,
-        non2xx: result.non2xx,
-        errors: result.errors,
+        rps: result.requests.average,
+        total: result.requests.total,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        failed: result.non2xx + result.errors,
       });
     });
   });
 }
 
+/** User plus system CPU time of a process so far, in milliseconds (/proc/<pid>/stat fields 14 and 15). */
+function cpuMsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+function rssMbOf(pid: number): number {
+  const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(rss) / 1024;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY }),
+    });
+    const body = (await response.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(`the benchmark query fails: ${JSON.stringify(body.errors)}`);
+    return response.ok;
+  } catch (error) {
+    if ((error as Error).message.startsWith('the benchmark query')) throw error;
+    return false;
+  }
+}
+
+async function startRouter(variant: RouterVariant, env: Record<string, string>): Promise<RunningRouter> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'router-process.ts'), variant], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env, ROUTER_PORT: String(port), NODE_ENV: 'production', LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const deadline = Date.now() + 60_000;
+  while (!(await answers(url))) {
+    if (child.exitCode !== null) throw new Error(`${variant} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${variant} did not answer within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { child, url };
+}
+
+/** Input hygiene's share of a request: the router's check of the benchmark query, timed alone. */
+async function hygieneCostUs(): Promise<number> {
+  const document = parse(QUERY);
+  const operation = document.definitions[0] as OperationDefinitionNode;
+  const silent = { info: () => {}, warn: () => {}, error: () => {} };
+  const listener = (await inputHygienePlugin(silent).requestDidStart!({} as never))!;
+  const context = { document, operation, operationName: null, request: { query: QUERY, variables: {} } } as never;
+  const runs = 100_000;
+  for (let i = 0; i < 1000; i++) await listener.didResolveOperation!(context);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < runs; i++) await listener.didResolveOperation!(context);
+  return Number(process.hrtime.bigint() - started) / 1000 / runs;
+}
+
 export async function benchRouter(seconds: number, rounds: number): Promise<void> {
   process.env.LOG_LEVEL = 'silent';
   const graph = await startSupergraph('pglite');
-  const routers: Record<string, RunningService> = {};
+  const routers = new Map<string, RunningRouter>();
   try {
     for (let i = 0; i < 10; i++) await graph.createProduct(`BENCH-${i}`, 100 + i, 1000);
-    for (const [name, variant] of Object.entries(VARIANTS)) {
-      routers[name] = await startService(buildRouter(variant(loadRouterConfig({ ...graph.env, ROUTER_PORT: '0' }))), { port: 0 });
-    }
-    const check = (await (
-      await fetch(routers.router!.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: QUERY }),
-      })
-    ).json()) as { errors?: unknown };
-    if (check.errors) throw new Error(`the benchmark query fails: ${JSON.stringify(check.errors)}`);
+    for (const [name, variant] of VARIANTS) routers.set(name, await startRouter(variant, graph.env));
+    // Warm-up: JIT, query plan caches, connection pools.
+    for (const running of routers.values()) await autocannon(running.url, 2);
 
-    const results: Record<string, Round[]> = Object.fromEntries(Object.keys(routers).map((name) => [name, []]));
-    await autocannon(routers.router!.url, 2); // warm-up: JIT, query plan cache, connection pools
+    const results = new Map<string, Round[]>([...routers.keys()].map((name) => [name, []]));
     for (let round = 0; round < rounds; round++) {
       // ABBA order: whichever variant runs first in a round does not always pay for the last one's garbage.
-      const order = round % 2 === 0 ? Object.entries(routers) : Object.entries(routers).reverse();
-      for (const [name, running] of order) results[name]!.push(await autocannon(running.url, seconds));
+      const order = round % 2 === 0 ? [...routers] : [...routers].reverse();
+      for (const [name, running] of order) {
+        const routerCpu = cpuMsOf(running.child.pid!);
+        const ownCpu = process.cpuUsage();
+        const load = await autocannon(running.url, seconds);
+        const own = process.cpuUsage(ownCpu);
+        const answered = Math.max(1, load.total - load.failed);
+        results.get(name)!.push({
+          requestsPerSecond: load.rps,
+          latencyP50: load.p50,
+          latencyP99: load.p99,
+          failed: load.failed,
+          routerCpuUs: ((cpuMsOf(running.child.pid!) - routerCpu) * 1000) / answered,
+          subgraphsCpuUs: (own.user + own.system) / answered,
+        });
+      }
     }
+
+    console.log(`router throughput: ${QUERY}`);
     console.log(
-      `router throughput: ${QUERY}\n${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per variant, alternating; medians:`,
+      `${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per variant, alternating; each router in its own process; medians:`,
     );
-    const baseline = median(results.router!.map((r) => r.requestsPerSecond));
-    for (const [name, list] of Object.entries(results)) {
-      const rps = median(list.map((r) => r.requestsPerSecond));
-      const failures = list.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+    const baseline = median(results.get('router')!.map((r) => r.requestsPerSecond));
+    for (const [name, list] of results) {
+      const pick = (key: keyof Round) => median(list.map((r) => r[key]));
+      const failed = list.reduce((sum, r) => sum + r.failed, 0);
       console.log(
-        `  ${name.padEnd(12)} ${rps.toFixed(0).padStart(6)} req/s  p50 ${median(list.map((r) => r.latencyP50)).toFixed(1)} ms  p99 ${median(list.map((r) => r.latencyP99)).toFixed(1)} ms  ` +
-          `${(rps / baseline).toFixed(3)}x of router  failed responses ${failures}`,
+        `  ${name.padEnd(14)} ${pick('requestsPerSecond').toFixed(0).padStart(6)} req/s  ${(pick('requestsPerSecond') / baseline).toFixed(3)}x  ` +
+          `p50 ${pick('latencyP50').toFixed(1)} ms  p99 ${pick('latencyP99').toFixed(1)} ms  ` +
+          `router CPU ${pick('routerCpuUs').toFixed(0)} µs/req  subgraphs CPU ${pick('subgraphsCpuUs').toFixed(0)} µs/req  ` +
+          `router RSS ${rssMbOf(routers.get(name)!.child.pid!).toFixed(0)} MB  failed ${failed}`,
       );
     }
+    console.log(`input hygiene at the router, this query alone: ${(await hygieneCostUs()).toFixed(2)} µs per request`);
   } finally {
-    for (const running of Object.values(routers)) await running.stop();
+    for (const running of routers.values()) running.child.kill('SIGTERM');
     await graph.stop();
   }
 }

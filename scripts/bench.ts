@@ -2,7 +2,7 @@
  * `npm run bench -- <name> [options]`. Benchmarks print figures; tests never assert timings.
  *   startup [runs=3]                 cold and warm start to first answer, idle RSS per process
  *   entities [pglite|postgres] [runs=20]   SQL statements, fetches and latency for N = 1, 10, 100
- *   router [seconds=5] [rounds=3]    requests per second through the router, variants side by side
+ *   router [seconds=5] [rounds=3]    requests per second and CPU per request of each router variant (ours, no limits, stock gateway), each in its own process
  *   writes [writes=200] [rounds=3]   embedded-database commits with fsync on and off, side by side
  */
 import { benchEntities } from '../bench/entities';
