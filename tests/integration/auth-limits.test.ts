@@ -5,6 +5,7 @@ import { loadUsersConfig } from '../../subgraphs/users/config';
 import { hashingStats } from '../../subgraphs/users/password';
 import { buildUsersService } from '../../subgraphs/users/server';
 import { queryAt, startSupergraph, type GraphQLResponse, type QueryFn, type Supergraph } from '../../testing/harness';
+import { uniqueEmail, uniqueSuffix } from '../../testing/data';
 import { createTestDatabases, TARGETS, type Target } from '../../testing/databases';
 
 // The Redis cases run when TEST_REDIS_URL names a Redis (e.g. redis://127.0.0.1:6379); each run uses its own key prefix.
@@ -58,19 +59,22 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
         graph = await startSupergraph(target, storeEnv(kind, prefix));
       });
       afterAll(() => graph?.stop());
+      const signIn = (email: string, password: string) => graph.users.query(SIGN_IN, { email, password });
 
       test('the 11th attempt after 10 failures is RATE_LIMITED, for the right password too, and costs no hash; other emails are unaffected', async () => {
-        await graph.signUp('victim@example.com');
-        await graph.signUp('bystander@example.com');
+        const local = `victim-${uniqueSuffix()}`;
+        const victim = `${local}@example.com`;
+        const bystander = uniqueEmail('bystander');
+        await graph.signUp(victim);
+        await graph.signUp(bystander);
         // Case and whitespace variants of the email count as the same account.
-        const variants = ['victim@example.com', 'VICTIM@example.com', '  Victim@Example.com '];
+        const variants = [victim, victim.toUpperCase(), `  V${local.slice(1)}@Example.com `];
         for (let i = 0; i < 10; i++) {
-          const result = await graph.users.query(SIGN_IN, { email: variants[i % 3], password: `wrong-${i}` });
-          expect(result).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
+          expect(await signIn(variants[i % 3]!, `wrong-${i}`)).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
         }
         const hashesBefore = hashingStats.derivations;
         for (const password of ['wrong-again', 'password-123']) {
-          const refused = await graph.users.query(SIGN_IN, { email: 'victim@example.com', password });
+          const refused = await signIn(victim, password);
           expect(refused).toHaveErrorCode('RATE_LIMITED', ['signIn']);
           const retryAfter = refused.errors![0]!.extensions!.retryAfterSeconds as number;
           expect(Number.isInteger(retryAfter)).toBe(true);
@@ -81,31 +85,24 @@ describe.each(TARGETS)('auth rate limits on %s', (target) => {
         }
         expect(hashingStats.derivations).toBe(hashesBefore);
         // Same client IP, another email: only the email's counter is exhausted.
-        expect((await graph.users.query(SIGN_IN, { email: 'bystander@example.com', password: 'password-123' })).errors).toBeUndefined();
+        expect((await signIn(bystander, 'password-123')).errors).toBeUndefined();
       });
 
       test('a successful sign-in clears the failures of that email', async () => {
-        await graph.signUp('typo@example.com');
-        for (let i = 0; i < 9; i++)
-          expect(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' })).toHaveErrorCode(
-            'INVALID_CREDENTIALS',
-            ['signIn'],
-          );
-        expect((await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' })).errors).toBeUndefined();
-        for (let i = 0; i < 10; i++)
-          expect(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'wrong' })).toHaveErrorCode(
-            'INVALID_CREDENTIALS',
-            ['signIn'],
-          );
-        expect(await graph.users.query(SIGN_IN, { email: 'typo@example.com', password: 'password-123' })).toHaveErrorCode('RATE_LIMITED', [
-          'signIn',
-        ]);
+        const typo = uniqueEmail('typo');
+        await graph.signUp(typo);
+        for (let i = 0; i < 9; i++) expect(await signIn(typo, 'wrong')).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
+        expect((await signIn(typo, 'password-123')).errors).toBeUndefined();
+        for (let i = 0; i < 10; i++) expect(await signIn(typo, 'wrong')).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
+        expect(await signIn(typo, 'password-123')).toHaveErrorCode('RATE_LIMITED', ['signIn']);
       });
 
       test('a password over 200 characters is BAD_USER_INPUT naming password, before any hash', async () => {
+        const email = uniqueEmail('long-password');
+        await graph.signUp(email);
         const hashesBefore = hashingStats.derivations;
         for (const password of ['x'.repeat(201), 'y'.repeat(500_000)]) {
-          const result = await graph.users.query(SIGN_IN, { email: 'bystander@example.com', password });
+          const result = await signIn(email, password);
           expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password' });
           expect(result.errors![0]!.message).toMatch(/at most 200 characters/);
         }

@@ -1,5 +1,5 @@
 import { startSupergraph, type Supergraph } from '../../testing/harness';
-import type { Connection } from '../../testing/data';
+import { type Connection, uniqueEmail, uniqueSku } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 /** The JSON log lines written while `run` runs (the harness silences logs; this turns them on). */
@@ -49,7 +49,7 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
   describe('a NUL byte or control character in any argument is BAD_USER_INPUT, HTTP 400, before any subgraph is called', () => {
     let customer: { token: string; id: string };
     beforeAll(async () => {
-      customer = await graph.signUp('hygiene@example.com');
+      customer = await graph.signUp(uniqueEmail('hygiene'));
     });
 
     const refusedAtRouter = async (
@@ -216,7 +216,7 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
     });
 
     test('updateProduct checks the name too', async () => {
-      const id = (await create('BIDI-OK', 'Plain name')).data!.createProduct.id;
+      const id = (await create(uniqueSku('BIDI-OK'), 'Plain name')).data!.createProduct.id;
       const result = await graph.router.query(
         /* GraphQL */ `
           mutation ($id: ID!, $input: UpdateProductInput!) {
@@ -232,14 +232,14 @@ describe.each(TARGETS)('input hygiene on %s', (target) => {
     test('a signUp name with a bidi override is BAD_USER_INPUT naming the field; ordinary names pass', async () => {
       const SIGN_UP = 'mutation ($input: SignUpInput!) { signUp(input: $input) { user { name } } }';
       const refused = await graph.router.query(SIGN_UP, {
-        input: { email: 'bidi@example.com', password: 'password-123', name: 'Ann\u202Eeb' },
+        input: { email: uniqueEmail('bidi'), password: 'password-123', name: 'Ann\u202Eeb' },
       });
       expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
       expect(refused.errors![0]!.message).toContain('U+202E');
-      const blank = await graph.router.query(SIGN_UP, { input: { email: 'blank@example.com', password: 'password-123', name: '  ' } });
+      const blank = await graph.router.query(SIGN_UP, { input: { email: uniqueEmail('blank'), password: 'password-123', name: '  ' } });
       expect(blank.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
       const accepted = await graph.router.query(SIGN_UP, {
-        input: { email: 'zoe@example.com', password: 'password-123', name: '  Zoë Ångström 😀 ' },
+        input: { email: uniqueEmail('zoe'), password: 'password-123', name: '  Zoë Ångström 😀 ' },
       });
       expect(accepted.errors).toBeUndefined();
       expect(accepted.data!.signUp.user.name).toBe('Zoë Ångström 😀');

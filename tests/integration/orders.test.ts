@@ -1,5 +1,5 @@
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../testing/harness';
-import type { Connection } from '../../testing/data';
+import { type Connection, uniqueEmail, uniqueSku } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 const PLACE = /* GraphQL */ `
@@ -20,8 +20,15 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   let buyer: { token: string; id: string };
   let other: { token: string; id: string };
 
-  const createProduct = (sku: string, priceCents: number, stock: number) => graph.createProduct(sku, priceCents, stock);
+  const createProduct = (skuPrefix: string, priceCents: number, stock: number) =>
+    graph.createProduct(uniqueSku(skuPrefix), priceCents, stock);
   const stockOf = (id: string) => graph.stockOf(id);
+  /** Places an order for one unit of `productId` as `user`; returns its id. */
+  const place = async (user: { token: string }, productId: string): Promise<string> => {
+    const placed = await graph.orders.query(PLACE, { input: { items: [{ productId, quantity: 1 }] } }, user.token);
+    if (!placed.data) throw new Error(`placeOrder failed: ${JSON.stringify(placed.errors)}`);
+    return placed.data.placeOrder.id;
+  };
   const myOrders = async (token: string) =>
     (
       await graph.orders.query<{ orders: Connection<{ id: string; status: string }> }>(
@@ -33,10 +40,13 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
 
   beforeAll(async () => {
     graph = await startSupergraph(target);
-    buyer = await graph.signUp('buyer@example.com');
-    other = await graph.signUp('other@example.com');
   });
   afterAll(() => graph?.stop());
+  // Each test has its own two customers: their orders and idempotency keys are that test's alone.
+  beforeEach(async () => {
+    buyer = await graph.signUp(uniqueEmail('buyer'));
+    other = await graph.signUp(uniqueEmail('other'));
+  });
 
   test('placeOrder takes current prices, reserves stock and stores the total', async () => {
     const mug = await createProduct('MUG', 1200, 5);
@@ -194,19 +204,18 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   });
 
   test('order(id) is for its buyer or an ADMIN; orders lists own for customers and all for ADMINs, newest first', async () => {
-    const [mine] = (await myOrders(buyer.token)) as [{ node: { id: string; status: string } }];
-    expect((await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, buyer.token)).data!.order.id).toBe(
-      mine.node.id,
-    );
-    expect(await graph.orders.query('query ($id: ID!) { order(id: $id) { id } }', { id: mine.node.id }, other.token)).toHaveErrorCode(
-      'FORBIDDEN',
-      ['order'],
-    );
-    expect((await graph.orders.query('{ order(id: "nope") { id } }', {}, buyer.token)).data!.order).toBeNull();
+    const item = await createProduct('LISTED', 100, 10);
+    const mine = [await place(buyer, item), await place(buyer, item)];
+    const theirs = [await place(other, item), await place(other, item)];
+    const ORDER = 'query ($id: ID!) { order(id: $id) { id } }';
+    expect((await graph.orders.query(ORDER, { id: mine[0] }, buyer.token)).data!.order.id).toBe(mine[0]);
+    expect(await graph.orders.query(ORDER, { id: mine[0] }, other.token)).toHaveErrorCode('FORBIDDEN', ['order']);
+    expect((await graph.orders.query(ORDER, { id: 'nope' }, buyer.token)).data!.order).toBeNull();
+    const ids = async (token: string) => (await myOrders(token)).map((edge) => edge.node.id).sort();
+    expect(await ids(buyer.token)).toEqual([...mine].sort());
+    expect(await ids(other.token)).toEqual([...theirs].sort());
     const all = await myOrders(graph.adminToken);
-    const buyers = await myOrders(buyer.token);
-    const others = await myOrders(other.token);
-    expect(all).toHaveLength(buyers.length + others.length);
+    expect(all.map((edge) => edge.node.id)).toEqual(expect.arrayContaining([...mine, ...theirs]));
     expect(await graph.orders.query('{ orders { edges { node { id } } } }')).toHaveErrorCode('UNAUTHENTICATED', ['orders']);
     const QUERY = /* GraphQL */ `
       query ($after: String) {
@@ -236,11 +245,11 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
   });
 
   test('_entities resolves an Order for its buyer and refuses others', async () => {
-    const [mine] = (await myOrders(buyer.token)) as [{ node: { id: string; status: string } }];
+    const mine = await place(buyer, await createProduct('ENTITY', 100, 10));
     const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id status } } }';
-    const own = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine.node.id }] }, buyer.token);
-    expect(own.data!._entities).toEqual([{ id: mine.node.id, status: mine.node.status }]);
-    const theirs = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine.node.id }] }, other.token);
+    const own = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine }] }, buyer.token);
+    expect(own.data!._entities).toEqual([{ id: mine, status: 'CONFIRMED' }]);
+    const theirs = await graph.orders.query(QUERY, { r: [{ __typename: 'Order', id: mine }] }, other.token);
     expect(theirs).toHaveErrorCode('FORBIDDEN', ['_entities', 0]);
     const USER_ORDERS = /* GraphQL */ `
       query ($r: [_Any!]!) {
@@ -250,6 +259,6 @@ describe.each(TARGETS)('orders across services on %s', (target) => {
       }
     `;
     const user = await graph.orders.query(USER_ORDERS, { r: [{ __typename: 'User', id: buyer.id }] }, buyer.token);
-    expect(user.data!._entities[0].orders.edges).toHaveLength(1);
+    expect(user.data!._entities[0].orders.edges).toEqual([{ node: { id: mine } }]);
   });
 });

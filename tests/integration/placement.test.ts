@@ -11,6 +11,7 @@ import { ProductsStore, ReservationRefused } from '../../subgraphs/products/data
 import { placeOrder, recoverOrders, type PlacementDeps } from '../../subgraphs/orders/placement';
 import { ProductsClient, ReservationReleased, type StockApi } from '../../subgraphs/orders/products-client';
 import { startSupergraph, type Supergraph } from '../../testing/harness';
+import { uniqueEmail, uniqueSku } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 /**
@@ -41,7 +42,8 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     };
   }
   const deps = (stock: StockApi): PlacementDeps => ({ store, products: stock, log: createLogger('test') });
-  const createProduct = (sku: string, priceCents: number, stock: number) => graph.createProduct(sku, priceCents, stock);
+  const createProduct = (skuPrefix: string, priceCents: number, stock: number) =>
+    graph.createProduct(uniqueSku(skuPrefix), priceCents, stock);
   const stockOf = (id: string) => graph.stockOf(id);
 
   beforeAll(async () => {
@@ -49,7 +51,7 @@ describe.each(TARGETS)('placing orders through failures on %s', (target) => {
     store = new OrdersStore(graph.orders.database);
     const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
     products = new ProductsClient(new URL(new URL(graph.products.url).origin), key, loadOrdersConfig({}).products);
-    buyer = await graph.signUp('resilient@example.com');
+    buyer = await graph.signUp(uniqueEmail('resilient'));
   });
   afterAll(async () => {
     await store?.prisma.$disconnect();

@@ -8,6 +8,7 @@ import { OrdersStore } from '../../subgraphs/orders/data';
 import { placeOrder, recoverOrders, type PlacementDeps } from '../../subgraphs/orders/placement';
 import { ProductsClient, type ProductsClientOptions } from '../../subgraphs/orders/products-client';
 import { freePort, startSupergraph, type Supergraph } from '../../testing/harness';
+import { uniqueEmail, uniqueSku } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 type Mode = 'pass' | 'hang' | 'refuse' | 'error500' | 'error400';
@@ -82,7 +83,7 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
     store = new OrdersStore(graph.orders.database);
     const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
     client = new ProductsClient(new URL(proxy.url), key, FAST);
-    buyer = await graph.signUp('outage@example.com');
+    buyer = await graph.signUp(uniqueEmail('outage'));
   });
   afterEach(() => proxy.set('pass'));
   afterAll(async () => {
@@ -92,7 +93,7 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
   });
 
   test('products accepts and never answers: placeOrder is SERVICE_UNAVAILABLE with the retry hint after 3 reserve attempts; the order is FAILED, holding nothing', async () => {
-    const item = await graph.createProduct('HANG', 100, 10);
+    const item = await graph.createProduct(uniqueSku('HANG'), 100, 10);
     proxy.set('hang');
     const input = { items: [{ productId: item, quantity: 2 }], idempotencyKey: 'hang-1' };
     const result = await graph.orders.query(PLACE, { input }, buyer.token);
@@ -113,7 +114,7 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
   });
 
   test('a refused connection and a 500 are retried 3 times; a 4xx is an answer, tried once', async () => {
-    const item = await graph.createProduct('FAULTS', 100, 10);
+    const item = await graph.createProduct(uniqueSku('FAULTS'), 100, 10);
     for (const [mode, attempts] of [
       ['refuse', 3],
       ['error500', 3],
@@ -132,7 +133,7 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
   });
 
   test('N orders waiting for recovery while products is down: one WARN for the pass, one call tried (not N), and the next pass settles them all', async () => {
-    const item = await graph.createProduct('RECOVERY-OUTAGE', 100, 20);
+    const item = await graph.createProduct(uniqueSku('RECOVERY-OUTAGE'), 100, 20);
     // Orders whose compensation could not reach products: FAILED, still holding their stock.
     const stuck = [];
     for (let i = 0; i < 4; i++) {
@@ -161,7 +162,7 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
   test('with the default deadlines (2 s a call, 4 s a request) a silent products gets 2 reserve attempts and no release: the budget, not the attempts, ends the request', async () => {
     const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
     const defaults = new ProductsClient(new URL(proxy.url), key, loadOrdersConfig({}).products);
-    const item = await graph.createProduct('DEFAULTS', 100, 3);
+    const item = await graph.createProduct(uniqueSku('DEFAULTS'), 100, 3);
     proxy.set('hang');
     const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'defaults-1' };
     await expect(placeOrder({ store, products: defaults, log }, { id: buyer.id, role: 'CUSTOMER' }, input)).rejects.toMatchObject({
@@ -175,7 +176,7 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
   test('a stopped port (nothing listening): SERVICE_UNAVAILABLE, the order FAILED', async () => {
     const key = await loadSigningKey({ file: path.join(graph.env.DATA_DIR!, 'orders', 'service-signing-key.pem') });
     const nowhere = new ProductsClient(new URL(`http://127.0.0.1:${await freePort()}`), key, FAST);
-    const item = await graph.createProduct('NOWHERE', 100, 3);
+    const item = await graph.createProduct(uniqueSku('NOWHERE'), 100, 3);
     const input = { items: [{ productId: item, quantity: 1 }], idempotencyKey: 'nowhere-1' };
     await expect(placeOrder({ store, products: nowhere, log }, { id: buyer.id, role: 'CUSTOMER' }, input)).rejects.toMatchObject({
       extensions: { code: 'SERVICE_UNAVAILABLE' },

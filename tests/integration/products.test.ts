@@ -1,5 +1,5 @@
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../testing/harness';
-import type { Connection } from '../../testing/data';
+import { type Connection, uniqueEmail, uniqueSku, uniqueSuffix } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 describe.each(TARGETS)('products subgraph on %s', (target) => {
@@ -7,7 +7,7 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
   let customer: { token: string; id: string };
   beforeAll(async () => {
     graph = await startSupergraph(target);
-    customer = await graph.signUp('shopper@example.com');
+    customer = await graph.signUp(uniqueEmail('shopper'));
   });
   afterAll(() => graph?.stop());
 
@@ -21,85 +21,73 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
       updateProduct(id: $id, input: $input) { name description price { amountCents } }
     }
   `;
+  const BY_SKU = 'query ($sku: String!) { productBySku(sku: $sku) { id name } }';
+  const RESTOCK = 'mutation ($id: ID!, $quantity: Int!) { restock(id: $id, quantity: $quantity) { stock } }';
   const create = (input: Record<string, unknown>, token = graph.adminToken) => graph.products.query(CREATE, { input }, token);
 
   test('an ADMIN creates, updates and restocks products', async () => {
-    const created = await create({ sku: 'PEN-1', name: 'Pen', priceCents: 150, stock: 3 });
+    const sku = uniqueSku('PEN');
+    const created = await create({ sku, name: 'Pen', priceCents: 150, stock: 3 });
     expect(created.errors).toBeUndefined();
     const pen = created.data!.createProduct;
-    expect(pen).toMatchObject({ sku: 'PEN-1', name: 'Pen', description: null, price: { amountCents: 150, currency: 'USD' }, stock: 3 });
+    expect(pen).toMatchObject({ sku, name: 'Pen', description: null, price: { amountCents: 150, currency: 'USD' }, stock: 3 });
     const updated = await graph.products.query(
       UPDATE,
       { id: pen.id, input: { description: 'Blue ink', priceCents: 175 } },
       graph.adminToken,
     );
     expect(updated.data!.updateProduct).toEqual({ name: 'Pen', description: 'Blue ink', price: { amountCents: 175 } });
-    const restocked = await graph.products.query(
-      'mutation ($id: ID!) { restock(id: $id, quantity: 7) { stock } }',
-      { id: pen.id },
-      graph.adminToken,
-    );
+    const restocked = await graph.products.query(RESTOCK, { id: pen.id, quantity: 7 }, graph.adminToken);
     expect(restocked.data!.restock.stock).toBe(10);
   });
 
   test('mutations need an ADMIN: FORBIDDEN for a customer, UNAUTHENTICATED anonymously', async () => {
-    expect(await create({ sku: 'X-1', name: 'X', priceCents: 1, stock: 1 }, customer.token)).toHaveErrorCode('FORBIDDEN', [
-      'createProduct',
-    ]);
-    expect(await graph.products.query(CREATE, { input: { sku: 'X-1', name: 'X', priceCents: 1, stock: 1 } })).toHaveErrorCode(
-      'UNAUTHENTICATED',
-      ['createProduct'],
-    );
-    expect((await graph.products.query('{ productBySku(sku: "X-1") { id } }')).data!.productBySku).toBeNull();
+    const input = { sku: uniqueSku('X'), name: 'X', priceCents: 1, stock: 1 };
+    expect(await create(input, customer.token)).toHaveErrorCode('FORBIDDEN', ['createProduct']);
+    expect(await graph.products.query(CREATE, { input })).toHaveErrorCode('UNAUTHENTICATED', ['createProduct']);
+    expect((await graph.products.query(BY_SKU, { sku: input.sku })).data!.productBySku).toBeNull();
+  });
+
+  test('createProduct with a SKU already taken fails with SKU_TAKEN and leaves the first product as it was', async () => {
+    const sku = uniqueSku('DUP');
+    expect((await create({ sku, name: 'First', priceCents: 1, stock: 1 })).errors).toBeUndefined();
+    expect(await create({ sku, name: 'Second', priceCents: 2, stock: 2 })).toHaveErrorCode('SKU_TAKEN', ['createProduct']);
+    expect((await graph.products.query(BY_SKU, { sku })).data!.productBySku).toMatchObject({ name: 'First' });
   });
 
   test.each([
-    [{ sku: 'PEN-1', name: 'Dup', priceCents: 1, stock: 1 }, 'SKU_TAKEN'],
-    [{ sku: 'bad sku!', name: 'X', priceCents: 1, stock: 1 }, 'BAD_USER_INPUT'],
-    [{ sku: 'NEG-1', name: 'X', priceCents: -1, stock: 1 }, 'BAD_USER_INPUT'],
-    [{ sku: 'NEG-2', name: 'X', priceCents: 1, stock: -5 }, 'BAD_USER_INPUT'],
-    [{ sku: 'NEG-3', name: '', priceCents: 1, stock: 1 }, 'BAD_USER_INPUT'],
-  ])('createProduct %j fails with %s', async (input, code) => {
-    const result = await create(input);
-    expect(result).toHaveErrorCode(code, ['createProduct']);
+    ['a SKU with spaces', { sku: 'bad sku!', name: 'X', priceCents: 1, stock: 1 }],
+    ['a negative price', { sku: 'NEG-1', name: 'X', priceCents: -1, stock: 1 }],
+    ['a negative stock', { sku: 'NEG-2', name: 'X', priceCents: 1, stock: -5 }],
+    ['an empty name', { sku: 'NEG-3', name: '', priceCents: 1, stock: 1 }],
+  ])('createProduct with %s fails with BAD_USER_INPUT', async (_case, input) => {
+    expect(await create(input)).toHaveErrorCode('BAD_USER_INPUT', ['createProduct']);
   });
 
   test('a mutation naming a missing id is NOT_FOUND; restock quantity must be positive', async () => {
-    const missing = await graph.products.query('mutation { restock(id: "nope", quantity: 1) { id } }', {}, graph.adminToken);
+    const missing = await graph.products.query(RESTOCK, { id: 'nope', quantity: 1 }, graph.adminToken);
     expect(missing).toHaveErrorCode('NOT_FOUND', ['restock']);
-    const pen = (await graph.products.query('{ productBySku(sku: "PEN-1") { id } }')).data!.productBySku;
-    const zero = await graph.products.query(
-      'mutation ($id: ID!) { restock(id: $id, quantity: 0) { id } }',
-      { id: pen.id },
-      graph.adminToken,
-    );
+    const id = await graph.createProduct(uniqueSku('ZERO'), 100, 4);
+    const zero = await graph.products.query(RESTOCK, { id, quantity: 0 }, graph.adminToken);
     expect(zero).toHaveErrorCode('BAD_USER_INPUT', ['restock']);
+    expect(await graph.stockOf(id)).toBe(4);
     expect(
       await graph.products.query('mutation { updateProduct(id: "nope", input: {name: "Y"}) { id } }', {}, graph.adminToken),
     ).toHaveErrorCode('NOT_FOUND', ['updateProduct']);
   });
 
   test('restocking cannot push stock past its cap', async () => {
-    const big = (await create({ sku: 'BIG-1', name: 'Big', priceCents: 1, stock: 999_999_999 })).data!.createProduct;
-    const over = await graph.products.query(
-      'mutation ($id: ID!) { restock(id: $id, quantity: 2) { stock } }',
-      { id: big.id },
-      graph.adminToken,
-    );
+    const id = await graph.createProduct(uniqueSku('BIG'), 1, 999_999_999);
+    const over = await graph.products.query(RESTOCK, { id, quantity: 2 }, graph.adminToken);
     expect(over).toHaveErrorCode('BAD_USER_INPUT', ['restock']);
-    expect((await graph.products.query('query ($id: ID!) { product(id: $id) { stock } }', { id: big.id })).data!.product.stock).toBe(
-      999_999_999,
-    );
+    expect(await graph.stockOf(id)).toBe(999_999_999);
   });
 
   test('products lists by name with keyset cursors and case-insensitive search', async () => {
-    for (const [sku, name] of [
-      ['A-1', 'apple'],
-      ['B-1', 'Banana'],
-      ['C-1', 'cherry'],
-      ['C-2', 'Apple pie'],
-    ]) {
-      await create({ sku, name, priceCents: 100, stock: 1 });
+    // Every name carries this test's tag, so the search sees only its own products.
+    const tag = uniqueSuffix();
+    for (const name of [`apple ${tag}`, `Banana ${tag}`, `cherry ${tag}`, `Apple ${tag} pie`, `Pineapple ${tag}`]) {
+      expect((await create({ sku: uniqueSku('FRUIT'), name, priceCents: 100, stock: 1 })).errors).toBeUndefined();
     }
     const QUERY = /* GraphQL */ `
       query ($after: String, $search: String) {
@@ -114,33 +102,36 @@ describe.each(TARGETS)('products subgraph on %s', (target) => {
     do {
       const page: GraphQLResponse<{ products: Connection<{ name: string }> }> = await graph.products.query(QUERY, {
         after,
-        search: 'APPLE',
+        search: `APPLE ${tag.toUpperCase()}`,
       });
       const { edges, pageInfo } = page.data!.products;
       names.push(...edges.map((edge) => edge.node.name));
       after = pageInfo.hasNextPage ? pageInfo.endCursor : null;
     } while (after);
-    expect(names).toEqual(['Apple pie', 'apple']);
+    expect(names).toEqual([`Apple ${tag} pie`, `Pineapple ${tag}`, `apple ${tag}`]);
     const big = await graph.products.query('{ products(first: 1000) { edges { node { id } } } }');
     expect(big).toHaveErrorCode('BAD_USER_INPUT', ['products']);
   });
 
   test('_entities resolves Products by id and by sku, batched', async () => {
-    const pen = (await graph.products.query('{ productBySku(sku: "PEN-1") { id } }')).data!.productBySku;
+    const [pen, banana, apple] = [uniqueSku('PEN'), uniqueSku('B'), uniqueSku('A')];
+    const penId = await graph.createProduct(pen, 100, 1);
+    await graph.createProduct(banana, 100, 1);
+    await graph.createProduct(apple, 100, 1);
     const before = graph.products.database.statements.count;
     const result = await graph.products.query('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku } } }', {
       r: [
-        { __typename: 'Product', id: pen.id },
-        { __typename: 'Product', sku: 'B-1' },
+        { __typename: 'Product', id: penId },
+        { __typename: 'Product', sku: banana },
         { __typename: 'Product', id: 'missing' },
-        { __typename: 'Product', sku: 'A-1' },
+        { __typename: 'Product', sku: apple },
       ],
     });
     expect(result.data!._entities).toEqual([
-      { id: pen.id, sku: 'PEN-1' },
-      expect.objectContaining({ sku: 'B-1' }),
+      { id: penId, sku: pen },
+      expect.objectContaining({ sku: banana }),
       null,
-      expect.objectContaining({ sku: 'A-1' }),
+      expect.objectContaining({ sku: apple }),
     ]);
     expect(graph.products.database.statements.count - before).toBe(2); // one by id, one by sku
   });

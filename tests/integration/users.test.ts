@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../../lib/paths';
 import { UsersStore } from '../../subgraphs/users/data';
 import { ensureAdmin } from '../../subgraphs/users/seed';
 import { ADMIN, startSupergraph, type GraphQLResponse, type Supergraph } from '../../testing/harness';
-import type { Connection } from '../../testing/data';
+import { type Connection, uniqueEmail, uniqueSuffix } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 
 describe.each(TARGETS)('users subgraph on %s', (target) => {
@@ -27,22 +27,38 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     }
   `;
 
+  /** How many users there are, as an ADMIN sees them. */
+  const userCount = async () =>
+    (
+      await graph.users.query<{ users: Connection<{ id: string }> }>(
+        '{ users(first: 100) { edges { node { id } } } }',
+        {},
+        graph.adminToken,
+      )
+    ).data!.users.edges.length;
+
   test('signUp creates a CUSTOMER, lower-cases the email and returns a working token', async () => {
-    const result = await graph.users.query(SIGN_UP, { input: { email: '  Ada@Example.COM ', password: 'correct-horse', name: 'Ada' } });
+    const local = `Ada-${uniqueSuffix()}`;
+    const email = `${local.toLowerCase()}@example.com`;
+    const result = await graph.users.query(SIGN_UP, {
+      input: { email: `  ${local}@Example.COM `, password: 'correct-horse', name: 'Ada' },
+    });
     expect(result.errors).toBeUndefined();
     const { token, user } = result.data!.signUp;
-    expect(user).toMatchObject({ email: 'ada@example.com', name: 'Ada', role: 'CUSTOMER' });
+    expect(user).toMatchObject({ email, name: 'Ada', role: 'CUSTOMER' });
     expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt);
     const me = await graph.users.query('{ me { id email } }', {}, token);
-    expect(me.data!.me).toEqual({ id: user.id, email: 'ada@example.com' });
+    expect(me.data!.me).toEqual({ id: user.id, email });
   });
 
   test('signIn is case-insensitive on email; wrong password or unknown email is INVALID_CREDENTIALS', async () => {
-    const ok = await graph.users.query(SIGN_IN, { email: 'ADA@example.com', password: 'correct-horse' });
-    expect(ok.data!.signIn.token).toEqual(expect.any(String));
+    const email = uniqueEmail('ada');
+    const { id } = await graph.signUp(email); // password-123
+    const ok = await graph.users.query(SIGN_IN, { email: email.toUpperCase(), password: 'password-123' });
+    expect(ok.data!.signIn).toEqual({ token: expect.any(String), user: { id } });
     for (const attempt of [
-      { email: 'ada@example.com', password: 'wrong-password' },
-      { email: 'nobody@example.com', password: 'correct-horse' },
+      { email, password: 'wrong-password' },
+      { email: uniqueEmail('nobody'), password: 'password-123' },
     ]) {
       const bad = await graph.users.query(SIGN_IN, attempt);
       expect(bad).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
@@ -50,18 +66,26 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     }
   });
 
-  test.each([
-    [{ email: 'ada@example.com', password: 'another-pass', name: 'Ada 2' }, 'EMAIL_TAKEN'],
-    [{ email: 'not-an-email', password: 'long-enough', name: 'X' }, 'BAD_USER_INPUT'],
-    [{ email: 'short@example.com', password: 'short', name: 'X' }, 'BAD_USER_INPUT'],
-    [{ email: 'noname@example.com', password: 'long-enough', name: '   ' }, 'BAD_USER_INPUT'],
-  ])('signUp %j fails with %s and creates nothing', async (input, code) => {
-    const before = await graph.users.query('{ users(first: 100) { edges { node { id } } } }', {}, graph.adminToken);
-    const result = await graph.users.query(SIGN_UP, { input });
-    expect(result).toHaveErrorCode(code, ['signUp']);
+  test('signUp with a taken email, in any case, fails with EMAIL_TAKEN and creates nothing', async () => {
+    const email = uniqueEmail('taken');
+    await graph.signUp(email);
+    const before = await userCount();
+    const result = await graph.users.query(SIGN_UP, { input: { email: email.toUpperCase(), password: 'another-pass', name: 'Ada 2' } });
+    expect(result).toHaveErrorCode('EMAIL_TAKEN', ['signUp']);
     expect(result.errors![0]!.message).not.toMatch(/prisma|select|insert|constraint|at .*\.ts/i);
-    const after = await graph.users.query('{ users(first: 100) { edges { node { id } } } }', {}, graph.adminToken);
-    expect(after.data!.users.edges).toHaveLength(before.data!.users.edges.length);
+    expect(await userCount()).toBe(before);
+  });
+
+  test.each([
+    ['an invalid email', { email: 'not-an-email', password: 'long-enough', name: 'X' }],
+    ['a short password', { email: uniqueEmail('short'), password: 'short', name: 'X' }],
+    ['a blank name', { email: uniqueEmail('noname'), password: 'long-enough', name: '   ' }],
+  ])('signUp with %s fails with BAD_USER_INPUT and creates nothing', async (_case, input) => {
+    const before = await userCount();
+    const result = await graph.users.query(SIGN_UP, { input });
+    expect(result).toHaveErrorCode('BAD_USER_INPUT', ['signUp']);
+    expect(result.errors![0]!.message).not.toMatch(/prisma|select|insert|constraint|at .*\.ts/i);
+    expect(await userCount()).toBe(before);
   });
 
   test('me is null when anonymous; a bad token is UNAUTHENTICATED with HTTP 401', async () => {
@@ -72,8 +96,9 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   });
 
   test('user(id) and email are for the user themself or an ADMIN', async () => {
-    const alice = await graph.signUp('alice@example.com', 'Alice');
-    const bob = await graph.signUp('bob@example.com', 'Bob');
+    const aliceEmail = uniqueEmail('alice');
+    const alice = await graph.signUp(aliceEmail, 'Alice');
+    const bob = await graph.signUp(uniqueEmail('bob'), 'Bob');
     expect((await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id }, alice.token)).data!.user.name).toBe(
       'Alice',
     );
@@ -82,7 +107,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     const anonymous = await graph.users.query('query ($id: ID!) { user(id: $id) { name } }', { id: alice.id });
     expect(anonymous).toHaveErrorCode('UNAUTHENTICATED', ['user']);
     const asAdmin = await graph.users.query('query ($id: ID!) { user(id: $id) { email } }', { id: alice.id }, graph.adminToken);
-    expect(asAdmin.data!.user.email).toBe('alice@example.com');
+    expect(asAdmin.data!.user.email).toBe(aliceEmail);
     expect(
       (await graph.users.query('query ($id: ID!) { user(id: $id) { id } }', { id: 'no-such-id' }, graph.adminToken)).data!.user,
     ).toBeNull();
@@ -98,6 +123,9 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
       }
     `;
     type Page = { users: Connection<{ email: string }> };
+    // Enough users for more than one page of two, whatever else this supergraph holds.
+    const mine = [uniqueEmail('pager'), uniqueEmail('pager'), uniqueEmail('pager')];
+    for (const email of mine) await graph.signUp(email);
     const all: string[] = [];
     let after: string | null = null;
     do {
@@ -106,18 +134,18 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
       all.push(...edges.map((edge) => edge.node.email));
       after = pageInfo.hasNextPage ? pageInfo.endCursor : null;
     } while (after);
-    expect(all).toContain(ADMIN.email);
+    expect(all).toEqual(expect.arrayContaining([ADMIN.email, ...mine]));
     expect(new Set(all).size).toBe(all.length);
     const oneShot = await graph.users.query<Page>(QUERY, { first: 100 }, graph.adminToken);
     expect(oneShot.data!.users.edges.map((edge) => edge.node.email)).toEqual(all);
-    const customer = await graph.signUp('pager@example.com');
+    const customer = await graph.signUp(uniqueEmail('customer'));
     expect(await graph.users.query(QUERY, { first: 2 }, customer.token)).toHaveErrorCode('FORBIDDEN', ['users']);
     expect(await graph.users.query(QUERY, { first: 101 }, graph.adminToken)).toHaveErrorCode('BAD_USER_INPUT', ['users']);
     expect(await graph.users.query(QUERY, { first: 2, after: 'garbage' }, graph.adminToken)).toHaveErrorCode('BAD_USER_INPUT', ['users']);
   });
 
   test('_entities resolves User references in one batch, null for unknown ids', async () => {
-    const carol = await graph.signUp('carol@example.com', 'Carol');
+    const carol = await graph.signUp(uniqueEmail('carol'), 'Carol');
     const before = graph.users.database.statements.count;
     const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }';
     const result = await graph.users.query(
@@ -137,7 +165,7 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
     const anonymous = await graph.users.query(QUERY, { r: [{ __typename: 'User', id: carol.id }] });
     expect(anonymous.data!._entities).toEqual([null]);
     expect(anonymous).toHaveErrorCode('UNAUTHENTICATED', ['_entities', 0]);
-    const dave = await graph.signUp('dave@example.com', 'Dave');
+    const dave = await graph.signUp(uniqueEmail('dave'), 'Dave');
     const other = await graph.users.query(
       QUERY,
       {
@@ -153,16 +181,17 @@ describe.each(TARGETS)('users subgraph on %s', (target) => {
   });
 
   test('ADMIN_EMAIL taken by a sign-up before the admin was provisioned: promoted only with its password reset', async () => {
-    const squatter = await graph.signUp('future-admin@example.com', 'Squatter');
+    const email = uniqueEmail('future-admin');
+    const squatter = await graph.signUp(email, 'Squatter');
     const store = new UsersStore(graph.users.database);
     try {
-      await ensureAdmin(store, createLogger('test'), { email: 'future-admin@example.com', password: 'the-real-admin-password' });
+      await ensureAdmin(store, createLogger('test'), { email, password: 'the-real-admin-password' });
     } finally {
       await store.prisma.$disconnect();
     }
-    const old = await graph.users.query(SIGN_IN, { email: 'future-admin@example.com', password: 'password-123' });
+    const old = await graph.users.query(SIGN_IN, { email, password: 'password-123' });
     expect(old).toHaveErrorCode('INVALID_CREDENTIALS', ['signIn']);
-    const admin = await graph.users.query(SIGN_IN, { email: 'future-admin@example.com', password: 'the-real-admin-password' });
+    const admin = await graph.users.query(SIGN_IN, { email, password: 'the-real-admin-password' });
     expect(admin.data!.signIn.user.id).toBe(squatter.id);
     expect((await graph.users.query('{ me { role } }', {}, admin.data!.signIn.token)).data!.me.role).toBe('ADMIN');
   });
