@@ -231,13 +231,18 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
     expect(run.output).toMatch(/Schema Engine\s*: schema-engine-cli [0-9a-f]{40} \(at tools\/prisma-engine\/bin\/schema-engine/);
   });
 
+  // Tests run in a random order: every test below reads the database `beforeAll` deployed, and none
+  // changes its schema, so each passes alone and in any order.
   describe('the committed products migrations', () => {
     const env = target.env('deployed');
+    let deploy: Run;
+    beforeAll(async () => {
+      deploy = await prisma(['migrate', 'deploy', '--config', PRODUCTS_CONFIG], env);
+    }, 300_000);
 
-    test('migrate deploy applies them to a fresh database', async () => {
-      const run = expectOk(await prisma(['migrate', 'deploy', '--config', PRODUCTS_CONFIG], env));
-      expect(run.output).toContain(INIT);
-      expect(run.output).toContain('successfully applied');
+    test('migrate deploy applies them to a fresh database', () => {
+      expect(expectOk(deploy).output).toContain(INIT);
+      expect(deploy.output).toContain('successfully applied');
     });
 
     // The wasm engine queries its database at start even for a diff that does not involve it.
@@ -292,9 +297,11 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
     const env = target.env('scratch');
     const config = ['--config', project.config];
 
-    test('migrate dev creates an init migration whose every statement the committed migrations hold', async () => {
-      const run = expectOk(await prisma(['migrate', 'dev', '--name', 'init', ...config], env));
-      expect(run.output).toContain('in sync with your schema');
+    // One story, in order: each step needs the one before (a random order would break it).
+    test('migrate dev creates the init migration, then a second one; db push and migrate reset then work on it', async () => {
+      // 1. migrate dev: an init migration whose every statement the committed migrations hold.
+      const init = expectOk(await prisma(['migrate', 'dev', '--name', 'init', ...config], env));
+      expect(init.output).toContain('in sync with your schema');
       const [created] = listMigrationNames(path.join(project.dir, 'migrations'));
       const sql = fs.readFileSync(path.join(project.dir, 'migrations', created!, 'migration.sql'), 'utf8');
       // The committed init has hand-written CHECK constraints after the generated SQL, and later
@@ -307,41 +314,39 @@ describe.each(targets)('prisma CLI through tools/prisma-engine on $name', (targe
       expect(statements.length).toBeGreaterThan(3);
       expect(statements.filter((statement) => !committed.includes(statement))).toEqual([]);
       expect(fs.readFileSync(path.join(project.dir, 'migrations', 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"');
-    });
 
-    test('migrate dev after a schema change creates a second migration (through a shadow database)', async () => {
+      // 2. migrate dev after a schema change: a second migration, made through a shadow database.
       fs.writeFileSync(project.schema, fs.readFileSync(project.schema, 'utf8').replace(/^(\s+stock\s+Int)$/m, '$1\n  note String?'));
-      const run = expectOk(await prisma(['migrate', 'dev', '--name', 'add_note', ...config], env));
+      const second = expectOk(await prisma(['migrate', 'dev', '--name', 'add_note', ...config], env));
       const names = listMigrationNames(path.join(project.dir, 'migrations'));
       expect(names).toHaveLength(2);
       expect(fs.readFileSync(path.join(project.dir, 'migrations', names[1]!, 'migration.sql'), 'utf8')).toMatch(/ADD COLUMN\s+"note" TEXT/);
-      expect(run.output).toContain('in sync with your schema');
+      expect(second.output).toContain('in sync with your schema');
       if (process.env.TEST_DATABASE_URL && target.name === 'postgres') {
         // The temporary shadow database was really separate, and is gone.
         expect(await shadowDatabases(process.env.TEST_DATABASE_URL)).toEqual([]);
       }
-    });
 
-    test('db push applies a schema change without a migration', async () => {
+      // 3. db push applies a further change without a migration.
       fs.writeFileSync(project.schema, fs.readFileSync(project.schema, 'utf8').replace(/^(\s+note String\?)$/m, '$1\n  colour String?'));
-      const run = expectOk(await prisma(['db', 'push', ...config], env));
-      expect(run.output).toContain('in sync with your Prisma schema');
-      const diff = await prisma(
+      const push = expectOk(await prisma(['db', 'push', ...config], env));
+      expect(push.output).toContain('in sync with your Prisma schema');
+      const pushed = await prisma(
         ['migrate', 'diff', '--from-config-datasource', '--to-schema', project.schema, '--exit-code', ...config],
         env,
       );
-      expect(diff.code).toBe(0);
-    });
+      expect(pushed.code).toBe(0);
 
-    test('migrate reset --force rebuilds the database from the migrations', async () => {
-      const run = expectOk(
+      // 4. migrate reset --force rebuilds the database from the two migrations.
+      const reset = expectOk(
         await prisma(['migrate', 'reset', '--force', ...config], { ...env, PRISMA_USER_CONSENT_FOR_DANGEROUS_AI_ACTION: 'yes' }),
       );
-      expect(run.output).toContain('add_note');
+      expect(reset.output).toContain('add_note');
       // The pushed column is gone again: the database differs from the schema by exactly it.
       const diff = await prisma(['migrate', 'diff', '--from-config-datasource', '--to-schema', project.schema, '--script', ...config], env);
       expect(expectOk(diff).stdout).toMatch(/ADD COLUMN\s+"colour" TEXT/);
-    });
+      // Six CLI runs, each starting the engine: about a minute alone, several on a busy machine.
+    }, 600_000);
   });
 
   describe('applyMigrations in-process', () => {
