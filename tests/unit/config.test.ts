@@ -30,7 +30,8 @@ describe('reading one variable (lib/config.ts)', () => {
     expect(readInteger({ N: '' }, 'N', 7, 1, 10)).toBe(7);
     expect(readInteger({ N: '1' }, 'N', 7, 1, 10)).toBe(1);
     expect(readInteger({ N: '10' }, 'N', 7, 1, 10)).toBe(10);
-    for (const raw of ['0', '11', '2.5', 'ten', '-3']) {
+    // Number() would read '1e1' as 10, '0xA' as 10 and ' 5 ' as 5: only plain decimal digits are a whole number here.
+    for (const raw of ['0', '11', '2.5', 'ten', '-3', '1e1', '0xA', ' 5 ', '5ms', '+5']) {
       expect(configError(() => readInteger({ N: raw }, 'N', 7, 1, 10), 'N')).toBe(
         `N must be a whole number between 1 and 10, got "${raw}"`,
       );
