@@ -4,17 +4,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { portVariable, ROUTER, SERVICES, subgraphFiles, type ServiceName as SubgraphName } from '../../lib/services';
 
-export type SubgraphName = 'users' | 'products' | 'orders';
-export type ServiceName = SubgraphName | 'router';
-export const SUBGRAPHS: SubgraphName[] = ['users', 'products', 'orders'];
+export type { SubgraphName };
+export type ServiceName = SubgraphName | typeof ROUTER.name;
+/** Every subgraph in the registry (lib/services.ts): the cluster runs them all, each as `npm start` would. */
+export const SUBGRAPHS: readonly SubgraphName[] = SERVICES;
 
-const ENTRY: Record<ServiceName, string> = {
-  users: 'subgraphs/users/index.ts',
-  products: 'subgraphs/products/index.ts',
-  orders: 'subgraphs/orders/index.ts',
-  router: 'router/index.ts',
-};
+const entryOf = (name: ServiceName): string => (name === ROUTER.name ? ROUTER.entry : subgraphFiles(name).entry);
 
 export const ADMIN = { email: 'chaos-admin@test.example', password: 'chaos-admin-password-1' };
 
@@ -82,10 +79,7 @@ export class Cluster {
     return {
       NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
-      USERS_PORT: String(this.ports.users),
-      PRODUCTS_PORT: String(this.ports.products),
-      ORDERS_PORT: String(this.ports.orders),
-      ROUTER_PORT: String(this.ports.router),
+      ...Object.fromEntries(Object.entries(this.ports).map(([name, port]) => [portVariable(name), String(port)])),
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       AUTH_RATE_LIMIT_IP_ATTEMPTS: '1000000',
@@ -104,7 +98,7 @@ export class Cluster {
 
   /** Starts a service on its port and data dir; resolves once `/ready` answers 200. */
   async launch(name: ServiceName, timeoutMs = 90_000): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, ENTRY[name])], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entryOf(name))], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...this.env() },
       stdio: ['ignore', 'pipe', 'pipe'],
