@@ -1,6 +1,6 @@
 # One image for every service; the command picks which one runs. `npm ci` generates the Prisma
 # clients and resolver types from the sources, so those are copied first.
-FROM node:20.20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY . .
 RUN npm ci --include=dev && rm -rf /root/.npm
