@@ -4,6 +4,10 @@
  * - integration: tests/integration, the supergraph on real databases; `npm run test:integration`.
  * `npm test` runs both. The chaos suite (tests/chaos) has its own config: `npm run test:chaos`.
  */
+// Node 24 loads ES modules with require() itself (and jest 30 uses that); older Node needs the
+// ESM-only packages turned into CommonJS, which on Node 24 would then run as ESM and fail.
+const NATIVE_REQUIRE_ESM = Number(process.versions.node.split('.')[0]) >= 24;
+
 const shared = {
   testEnvironment: 'node',
   testMatch: ['**/*.test.ts'],
@@ -15,8 +19,8 @@ const shared = {
       { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'node10' }, diagnostics: false },
     ],
   },
-  // jose and the schema engine's WASM glue are ESM-only; jest's module system needs them as CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@prisma/schema-engine-wasm)/)'],
+  // jose and the schema engine's WASM glue are ESM-only: below Node 24 jest needs them as CommonJS.
+  transformIgnorePatterns: NATIVE_REQUIRE_ESM ? ['/node_modules/'] : ['/node_modules/(?!(jose|@prisma/schema-engine-wasm)/)'],
 };
 
 /** @type {import('jest').Config} */
