@@ -9,19 +9,17 @@
  * same router started twice ("router again") shows how far apart two equal variants land.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { parse, type OperationDefinitionNode } from 'graphql';
 import { inputHygienePlugin } from '../lib/graphql/input-hygiene';
 import { PROJECT_ROOT } from '../lib/paths';
 import { freePort, startSupergraph } from '../testing/harness';
 import type { RouterVariant } from './router-process';
+import { cpuMsOf, rssMiB } from './proc';
 import { median } from './stats';
 
 const QUERY = '{ products(first: 10) { edges { node { id sku name price { amountCents currency } stock } } } }';
 const CONNECTIONS = 20;
-/** Linux reports process CPU time in clock ticks of 10 ms (getconf CLK_TCK). */
-const TICK_MS = 10;
 
 const VARIANTS: [string, RouterVariant][] = [
   ['router', 'router'],
@@ -73,18 +71,6 @@ function autocannon(url: string, seconds: number): Promise<{ rps: number; total:
       });
     });
   });
-}
-
-/** User plus system CPU time of a process so far, in milliseconds (/proc/<pid>/stat fields 14 and 15). */
-function cpuMsOf(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
-
-function rssMbOf(pid: number): number {
-  const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(rss) / 1024;
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -177,7 +163,7 @@ export async function benchRouter(seconds: number, rounds: number): Promise<void
         `  ${name.padEnd(14)} ${pick('requestsPerSecond').toFixed(0).padStart(6)} req/s  ${(pick('requestsPerSecond') / baseline).toFixed(3)}x  ` +
           `p50 ${pick('latencyP50').toFixed(1)} ms  p99 ${pick('latencyP99').toFixed(1)} ms  ` +
           `router CPU ${pick('routerCpuUs').toFixed(0)} µs/req  subgraphs CPU ${pick('subgraphsCpuUs').toFixed(0)} µs/req  ` +
-          `router RSS ${rssMbOf(routers.get(name)!.child.pid!).toFixed(0)} MB  failed ${failed}`,
+          `router RSS ${rssMiB(routers.get(name)!.child.pid!).toFixed(0)} MB  failed ${failed}`,
       );
     }
     console.log(`input hygiene at the router, this query alone: ${(await hygieneCostUs()).toFixed(2)} µs per request`);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../lib/paths';
+import { rssMiB } from './proc';
 import { median } from './stats';
 
 const PORTS = { ROUTER_PORT: 14000, USERS_PORT: 14001, PRODUCTS_PORT: 14002, ORDERS_PORT: 14003 };
@@ -45,8 +46,6 @@ function serviceProcesses(rootPid: number): Map<string, number> {
   walk(rootPid);
   return found;
 }
-
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function run(dataDir: string): Promise<{ firstAnswerMs: number; joinedMs: number; rss: Record<string, number> }> {
   const started = Date.now();

@@ -48,7 +48,7 @@ let stopping = false;
 
 function launch(name: string, entry: string): ChildProcess {
   // The subgraphs sit behind the router on loopback and take the client address it forwards.
-  const own = name === 'router' ? env : { TRUST_PROXY: 'loopback', ...env };
+  const own = name === ROUTER.name ? env : { TRUST_PROXY: 'loopback', ...env };
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
     cwd: PROJECT_ROOT,
     env: own,

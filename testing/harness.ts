@@ -1,7 +1,6 @@
 // Service logs would drown jest's report; LOG_LEVEL=info shows them when debugging.
 process.env.LOG_LEVEL ??= 'silent';
 
-import net from 'node:net';
 import type { Database } from '../lib/db/database';
 import { portVariable, SUBGRAPHS, subgraphPath, type ServiceName } from '../lib/services';
 import type { BuildSubgraph } from '../lib/subgraph';
@@ -9,6 +8,7 @@ import { startService, type RunningService } from '../lib/server';
 import { loadRouterConfig } from '../router/config';
 import { buildRouter } from '../router/server';
 import { createTestDatabases, type Target } from './databases';
+import { freePort } from './free-port';
 
 export interface GraphQLResponse<T = Record<string, any>> {
   status: number;
@@ -56,15 +56,7 @@ export function queryAt(url: string): QueryFn {
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort };
 
 /**
  * The three subgraphs and the router, in this process, on free ports and fresh databases of the

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { freePort } from '../../testing/free-port';
 import { portVariable, ROUTER, SERVICES, subgraphFiles, type ServiceName as SubgraphName } from '../../lib/services';
 
 export type { SubgraphName };
@@ -26,14 +26,6 @@ export const TIMEOUTS = {
   pendingTimeoutMs: 4_000,
   breakerCooldownMs: 1_000,
 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
