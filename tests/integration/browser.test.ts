@@ -1,15 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../testing/browser';
 import { startSupergraph, type Supergraph } from '../../testing/harness';
 
 /**
  * A browser app on another origin calls the router, as a React/Vite app or Apollo Sandbox would:
- * Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium; .ci/run installs it) runs a page
+ * a real headless Chromium (testing/browser.ts: the npm package's, or CHROMIUM_PATH's) runs a page
  * served from a second port, which signs in through the router and reads the viewer's orders.
  * The embedded database only: CORS is the router's, whatever the services store data in.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The page: sign in, then ask for `me` with the token; the outcome lands in window.outcome. */
 function page(routerUrl: string, email: string): string {
@@ -46,22 +46,7 @@ describe('a browser app on another origin', () => {
   const email = 'browser-buyer@example.com';
 
   beforeAll(async () => {
-    [graph, browser] = await Promise.all([
-      startSupergraph('pglite'),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        // As root in a container, with no network beyond this machine: no sandbox, no background calls home.
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      }),
-    ]);
+    [graph, browser] = await Promise.all([startSupergraph('pglite'), launchChromium()]);
     const buyer = await graph.signUp(email);
     const productId = await graph.createProduct('BROWSER-1', 250, 5);
     const placed = await graph.router.query<{ placeOrder: { id: string } }>(
