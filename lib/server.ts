@@ -12,6 +12,8 @@ import { maskInternalErrors, type ErrorCodes, type MaskOptions } from './graphql
 import { inputHygienePlugin } from './graphql/input-hygiene';
 import { costLimitPlugin, limitErrorCode, limitValidationRules } from './graphql/limits';
 import type { Logger } from './log';
+import { operationPlugin } from './observability/graphql-plugin';
+import { observeRequests } from './observability/http';
 import { NotReadyError } from './readiness';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown';
 
@@ -114,6 +116,7 @@ export async function startService<TContext extends BaseContext>(
     stopOnTerminationSignals: false,
     plugins: [
       { serverWillStart: async () => ({ drainServer: () => drain(DEFAULT_SHUTDOWN_GRACE_MS) }) },
+      operationPlugin(),
       inputHygienePlugin(definition.log),
       ...(edge.limits ? [costLimitPlugin(edge.limits)] : []),
       ...(!isGateway && !definition.inlineTraces ? [ApolloServerPluginInlineTraceDisabled()] : []),
@@ -123,6 +126,7 @@ export async function startService<TContext extends BaseContext>(
   } as ApolloServerOptions<TContext>);
   let graphql: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   const stats = { graphqlRequests: 0 };
+  observeRequests(app, { log: definition.log });
 
   await app.register(fastifyCors, {
     origin: (origin, callback) => callback(null, origin !== undefined && originAllowed(edge.cors, origin)),

@@ -3,6 +3,7 @@ import { circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, ty
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../lib/graphql/errors';
 import type { Logger } from '../lib/log';
+import { outgoingHeaders } from '../lib/observability/propagation';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -24,8 +25,9 @@ export interface SubgraphCallOptions {
 
 /**
  * How the router calls one subgraph.
- * - It forwards the caller's token (every subgraph verifies it again for itself) and address (the
- *   subgraph's rate limits count per client, and trust the router as a proxy through TRUST_PROXY).
+ * - It forwards the caller's token (every subgraph verifies it again for itself), address (the
+ *   subgraph's rate limits count per client, and trust the router as a proxy through TRUST_PROXY)
+ *   and request id (`x-request-id`, so the subgraph's log lines carry it too).
  * - A subgraph answers some GraphQL errors with a 4xx/5xx status (401 UNAUTHENTICATED, 429
  *   RATE_LIMITED, 503 SERVICE_UNAVAILABLE); read as GraphQL-over-HTTP, a well-formed GraphQL body is
  *   a GraphQL response whatever the status, so its errors reach the client with their codes.
@@ -44,6 +46,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     if (context.clientIp) request.http?.headers.set('x-forwarded-for', context.clientIp);
+    for (const [name, value] of Object.entries(outgoingHeaders())) request.http?.headers.set(name, value);
   }
 }
 

@@ -10,6 +10,7 @@ import {
 } from '../../lib/contracts/stock-reservations';
 import { SERVICE_TOKEN_TTL_SECONDS, serviceTokenOptions, signToken } from '../../lib/auth/tokens';
 import { clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
+import { outgoingHeaders } from '../../lib/observability/propagation';
 import { ordersErrors } from './errors';
 import { TransientError, withRetries, type RetryPolicy } from './retry';
 
@@ -99,7 +100,8 @@ export class ProductsClient implements StockApi {
     try {
       const response = await fetch(new URL(path, this.baseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        // The request id (and trace context) of the client request this call serves.
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...outgoingHeaders() },
         body: JSON.stringify(body),
         signal,
       });
