@@ -12,7 +12,15 @@ import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { defaultPortOf, ROUTER, SERVICES } from '../../lib/services';
-import { copyWithExampleSecrets, K8S_DIR, OVERLAYS, parseManifests, renderOverlay, type K8sObject } from '../../scripts/check-k8s';
+import {
+  copyWithExampleSecrets,
+  EXAMPLE_SECRET_ENV,
+  K8S_DIR,
+  OVERLAYS,
+  parseManifests,
+  renderOverlay,
+  type K8sObject,
+} from '../../scripts/check-k8s';
 
 const WORKLOADS = [ROUTER.name, ...SERVICES];
 const IMAGE = 'federated-commerce';
@@ -45,7 +53,7 @@ const URL_TARGETS: Record<string, { service: string; path: RegExp }> = {
 /** The secrets each service reads, all from its own Secret; the router holds none. */
 const SECRETS: Record<string, string[]> = {
   router: [],
-  users: ['USERS_DATABASE_URL', 'JWT_PRIVATE_KEY', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'],
+  users: ['USERS_DATABASE_URL', 'JWT_PRIVATE_KEY', 'JWT_PREVIOUS_KEY', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'],
   products: ['PRODUCTS_DATABASE_URL'],
   orders: ['ORDERS_DATABASE_URL', 'SERVICE_PRIVATE_KEY'],
 };
@@ -315,6 +323,32 @@ test('committed manifests hold no Secret data, and the secret files are git-igno
   }
 });
 
+test('make-secrets.sh --rotate-jwt keeps the old signing key as the previous one, and the admin password', () => {
+  const fresh = copyWithExampleSecrets();
+  try {
+    const secrets = path.join(fresh, 'overlays', 'dev', 'secrets');
+    const read = (file: string): string => fs.readFileSync(path.join(secrets, file), 'utf8');
+    const [oldKey, oldUsersEnv, serviceKey] = [read('jwt-private-key.pem'), read('users.env'), read('service-private-key.pem')];
+    const rotate = spawnSync('sh', [path.join(fresh, 'make-secrets.sh'), path.join(fresh, 'overlays', 'dev'), '--rotate-jwt'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...EXAMPLE_SECRET_ENV },
+    });
+    expect(rotate.stderr).toBe('');
+    expect(read('jwt-previous-key.pem')).toBe(oldKey);
+    expect(read('jwt-private-key.pem')).not.toBe(oldKey);
+    expect(crypto.createPrivateKey(read('jwt-private-key.pem')).asymmetricKeyType).toBe('ed25519');
+    expect(read('service-private-key.pem')).toBe(serviceKey);
+    expect(read('users.env')).toBe(oldUsersEnv);
+
+    const users = parseManifests(renderOverlay('dev', fresh)).find(
+      (object) => object.kind === 'Secret' && object.metadata.name.startsWith('users-secrets-'),
+    ) as any;
+    expect(Buffer.from(users.data.JWT_PREVIOUS_KEY, 'base64').toString('utf8')).toBe(oldKey);
+  } finally {
+    fs.rmSync(path.dirname(fresh), { recursive: true, force: true });
+  }
+});
+
 describe.each(OVERLAYS)('overlays/%s', (overlay) => {
   test('every namespaced object lives in the overlay namespace, which enforces the restricted pod security profile', () => {
     const namespace = one(overlay, 'Namespace', NAMESPACE[overlay]);
@@ -537,6 +571,8 @@ describe.each(OVERLAYS)('overlays/%s', (overlay) => {
       expect(crypto.createPrivateKey(pem).asymmetricKeyType).toBe('ed25519');
     }
     expect(decoded('users', 'JWT_PRIVATE_KEY')).not.toBe(decoded('orders', 'SERVICE_PRIVATE_KEY'));
+    // Nothing rotated yet: an empty previous key is read as none (lib/auth/keys.ts).
+    expect(decoded('users', 'JWT_PREVIOUS_KEY')).toBe('');
     for (const service of SERVICES) {
       const url = decoded(service, `${service.toUpperCase()}_DATABASE_URL`);
       expect(url).toMatch(/^postgresql:\/\/\S+$/);
