@@ -313,8 +313,13 @@ test('committed manifests hold no Secret data, and the secret files are git-igno
     for (const document of parseAllDocuments(fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8'))) {
       const value: any = document.toJS();
       expect({ file, kind: value?.kind === 'Secret' ? 'a committed Secret' : 'ok' }).toEqual({ file, kind: 'ok' });
-      for (const generator of value?.secretGenerator ?? [])
+      for (const generator of value?.secretGenerator ?? []) {
         expect({ file, literals: generator.literals }).toEqual({ file, literals: undefined });
+        // Generators read only the git-ignored folder make-secrets.sh writes.
+        const sources = [...(generator.files ?? []), ...(generator.envs ?? [])].map((source: string) => source.replace(/^[^=]*=/, ''));
+        expect(sources.length).toBeGreaterThan(0);
+        for (const source of sources) expect({ file, source }).toEqual({ file, source: expect.stringMatching(/^secrets\/[^/]+$/) });
+      }
     }
   }
   for (const overlay of OVERLAYS) {
