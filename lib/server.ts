@@ -12,8 +12,10 @@ import { maskInternalErrors, type ErrorCodes, type MaskOptions } from './graphql
 import { inputHygienePlugin } from './graphql/input-hygiene';
 import { costLimitPlugin, limitErrorCode, limitValidationRules } from './graphql/limits';
 import type { Logger } from './log';
-import { operationPlugin } from './observability/graphql-plugin';
+import { ConfigError } from './config';
+import { observabilityPlugin } from './observability/graphql-plugin';
 import { observeRequests } from './observability/http';
+import { listenForMetrics, ServiceMetrics, type MetricsConfig } from './observability/metrics';
 import { NotReadyError } from './readiness';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown';
 
@@ -50,6 +52,10 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   edge: EdgeConfig;
   /** Send Apollo's inline traces (`ftv1`) to the router when it asks (`INLINE_TRACES`). @default false */
   inlineTraces?: boolean;
+  /** The service's Prometheus registry, which its own metrics are added to. @default a new, empty one */
+  metrics?: ServiceMetrics;
+  /** Where GET /metrics is served (lib/observability/metrics.ts). @default on the service's port outside production, nowhere in production */
+  metricsConfig?: MetricsConfig;
 }
 
 export interface RunningService {
@@ -57,6 +63,8 @@ export interface RunningService {
   port: number;
   /** GraphQL requests served so far; tests and benchmarks read it to count router fan-out. */
   stats: { graphqlRequests: number };
+  /** Where GET /metrics answers, if anywhere (the metrics port in production). */
+  metricsUrl?: string;
   /**
    * Drains, then closes: /health and /ready answer 503 at once, the port stops accepting
    * connections, requests already received finish (each answered with `Connection: close`), and
@@ -81,8 +89,8 @@ const CORS_HEADERS = [
 
 /**
  * Serves a service over HTTP with Fastify: GraphQL at /graphql (Apollo Sandbox on a browser GET
- * outside production), GET /health (200 once started), GET /ready (the service's own check) and
- * its routes, behind CORS, security headers and a body limit. Both probes answer 503 while the
+ * outside production), GET /health (200 once started), GET /ready (the service's own check),
+ * GET /metrics (Prometheus; where `metricsConfig` says) and its routes, behind CORS, security headers and a body limit. Both probes answer 503 while the
  * service starts and once it drains (`stop()`).
  */
 export async function startService<TContext extends BaseContext>(
@@ -102,6 +110,8 @@ export async function startService<TContext extends BaseContext>(
   let draining: Promise<void> | undefined;
   const drain = (graceMs: number) => (draining ??= drainHttp(app, graceMs, definition.log));
   const isGateway = 'gateway' in definition.graph;
+  const metrics = definition.metrics ?? new ServiceMetrics(definition.name);
+  const metricsConfig = definition.metricsConfig ?? { port: null, onServicePort: !definition.production };
   const apollo = new ApolloServer<TContext>({
     ...definition.graph,
     includeStacktraceInErrorResponses: false,
@@ -116,7 +126,7 @@ export async function startService<TContext extends BaseContext>(
     stopOnTerminationSignals: false,
     plugins: [
       { serverWillStart: async () => ({ drainServer: () => drain(DEFAULT_SHUTDOWN_GRACE_MS) }) },
-      operationPlugin(),
+      observabilityPlugin(metrics),
       inputHygienePlugin(definition.log),
       ...(edge.limits ? [costLimitPlugin(edge.limits)] : []),
       ...(!isGateway && !definition.inlineTraces ? [ApolloServerPluginInlineTraceDisabled()] : []),
@@ -126,7 +136,7 @@ export async function startService<TContext extends BaseContext>(
   } as ApolloServerOptions<TContext>);
   let graphql: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   const stats = { graphqlRequests: 0 };
-  observeRequests(app, { log: definition.log });
+  observeRequests(app, { log: definition.log, metrics });
 
   await app.register(fastifyCors, {
     origin: (origin, callback) => callback(null, origin !== undefined && originAllowed(edge.cors, origin)),
@@ -173,6 +183,12 @@ export async function startService<TContext extends BaseContext>(
       return reply.code(503).send({ status: 'not ready', service: definition.name, reason });
     }
   });
+  if (metricsConfig.onServicePort) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.exposition();
+      return reply.type(contentType).send(body);
+    });
+  }
   for (const route of definition.routes ?? []) {
     app.route({
       method: route.method,
@@ -198,10 +214,17 @@ export async function startService<TContext extends BaseContext>(
   app.route({ method: ['GET', 'POST'], url: '/', handler: serveGraphQL });
 
   await app.listen({ port: options.port, host: options.host ?? '::' });
+  let metricsListener: Awaited<ReturnType<typeof listenForMetrics>> | undefined;
   try {
+    if (metricsConfig.port !== null) {
+      metricsListener = await listenForMetrics(metrics, metricsConfig.port).catch((error: Error) => {
+        throw new ConfigError(`METRICS_PORT ${metricsConfig.port} cannot be listened on: ${error.message}`);
+      });
+    }
     await apollo.start();
   } catch (error) {
     await app.close();
+    await metricsListener?.close();
     await definition.close?.();
     throw error;
   }
@@ -216,10 +239,19 @@ export async function startService<TContext extends BaseContext>(
     url: `http://localhost:${port.port}/graphql`,
     port: port.port,
     stats,
+    metricsUrl: metricsListener
+      ? `http://localhost:${metricsListener.port}/metrics`
+      : metricsConfig.onServicePort
+        ? `http://localhost:${port.port}/metrics`
+        : undefined,
     // drain() first, in this tick: the port is closed before the caller logs that it drains.
     stop: (stopOptions) => {
       const drained = drain(stopOptions?.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
-      return apollo.stop().then(() => drained);
+      // Metrics stay up while draining (a last scrape sees the drain), and close with the service.
+      return apollo
+        .stop()
+        .then(() => drained)
+        .finally(() => metricsListener?.close());
     },
   };
 }

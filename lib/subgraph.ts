@@ -6,6 +6,8 @@ import { parse, type GraphQLSchema } from 'graphql';
 import type { ServiceConfig } from './config';
 import { openDatabase, type Database } from './db/database';
 import type { Logger } from './log';
+import { observePools } from './observability/db-pool';
+import type { ServiceMetrics } from './observability/metrics';
 import type { ServiceDefinition } from './server';
 
 /** A subgraph built and ready to listen: its definition (with its database) and its port. */
@@ -36,13 +38,14 @@ export function loadSubgraphSchema(dir: string, resolvers: object): GraphQLSchem
 }
 
 /** Opens the service's own database and applies its pending migrations. */
-export async function openServiceDatabase(config: ServiceConfig, log: Logger): Promise<Database> {
+export async function openServiceDatabase(config: ServiceConfig, log: Logger, metrics?: ServiceMetrics): Promise<Database> {
   const started = Date.now();
   const database = await openDatabase(config.service, config.databaseUrl, { poolSize: config.databasePoolSize, env: config.env });
   try {
     const applied = await database.migrate();
     log.info('database ready', { kind: database.kind, migrationsApplied: applied, ms: Date.now() - started });
-    return database;
+    // With `metrics`, its PostgreSQL pool use is in them (db_pool_connections).
+    return metrics ? { ...database, adapter: observePools(database.adapter, metrics) } : database;
   } catch (error) {
     await database.close();
     throw error;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ConfigError, jwksUrlOf, readInteger, readPort, subgraphUrl } from '../lib/config';
 import { portVariable, ROUTER, SUBGRAPHS, type SubgraphEntry } from '../lib/services';
 import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
+import { loadMetricsConfig, type MetricsConfig } from '../lib/observability/metrics';
 import { SUPERGRAPH_FILE } from './compose';
 
 type Env = Record<string, string | undefined>;
@@ -20,6 +21,8 @@ export interface RouterConfig {
   /** CORS, trusted proxies and operation limits (lib/edge-config.ts). */
   edge: EdgeConfig;
   subgraphCalls: SubgraphCallPolicy;
+  /** Where GET /metrics is served (`METRICS_PORT`, `METRICS_PUBLIC`; lib/observability/metrics.ts). */
+  metrics: MetricsConfig;
 }
 
 /** How the router calls each subgraph: bounded in time, and failed fast while one keeps failing. */
@@ -44,6 +47,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
     subgraphUrls: Object.fromEntries(given.map(({ name }) => [name, subgraphUrl(env, name, registry)])),
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
+    metrics: loadMetricsConfig(env, production),
     subgraphCalls: {
       timeoutMs: readInteger(env, 'SUBGRAPH_TIMEOUT_MS', 5000, 1, 600_000),
       timeoutMsBySubgraph: Object.fromEntries(

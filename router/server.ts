@@ -4,8 +4,10 @@ import { createTokenVerifier, USER_TOKEN } from '../lib/auth/tokens';
 import { viewerFromAuthorization } from '../lib/auth/viewer';
 import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/log';
+import { ServiceMetrics } from '../lib/observability/metrics';
 import type { ServiceDefinition } from '../lib/server';
 import type { RouterConfig } from './config';
+import { subgraphCallMetrics } from './metrics';
 import { SubgraphDataSource, type RouterContext } from './subgraph-source';
 
 export type { RouterContext };
@@ -20,6 +22,8 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     throw new ConfigError(`SUPERGRAPH_PATH: no file at ${config.supergraphPath} (run "npm run compose" to create it)`);
   }
   const log = createLogger('router');
+  const metrics = new ServiceMetrics('router');
+  const callMetrics = subgraphCallMetrics(metrics);
   const { subgraphUrls: urls, subgraphCalls: calls } = config;
   const gateway = new ApolloGateway({
     supergraphSdl: fs.readFileSync(config.supergraphPath, 'utf8'),
@@ -31,6 +35,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
         breakerFailures: calls.breakerFailures,
         breakerCooldownMs: calls.breakerCooldownMs,
         log,
+        metrics: callMetrics,
       }),
   });
   const verify = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
@@ -39,6 +44,8 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     log,
     production: config.production,
     edge: config.edge,
+    metrics,
+    metricsConfig: config.metrics,
     graph: { gateway },
     context: async ({ headers, clientIp }) => {
       // Refuse a bad token here, at the edge; a good one (or none) is passed on as it came.

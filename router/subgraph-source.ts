@@ -1,9 +1,10 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
+import { CircuitState, circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../lib/graphql/errors';
 import type { Logger } from '../lib/log';
 import { outgoingHeaders } from '../lib/observability/propagation';
+import type { SubgraphCallMetrics, SubgraphFailureReason } from './metrics';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -21,6 +22,7 @@ export interface SubgraphCallOptions {
   breakerFailures: number;
   breakerCooldownMs: number;
   log: Logger;
+  metrics: SubgraphCallMetrics;
 }
 
 /**
@@ -51,7 +53,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 }
 
 /** The subgraph did not give a GraphQL answer: no connection, no answer in time, or a non-GraphQL body. */
-class SubgraphFailure extends Error {}
+class SubgraphFailure extends Error {
+  constructor(
+    message: string,
+    readonly reason: Exclude<SubgraphFailureReason, 'circuit_open'>,
+  ) {
+    super(message);
+  }
+}
 
 function boundedFetcher(options: SubgraphCallOptions): Fetcher {
   const breaker: CircuitBreakerPolicy = circuitBreaker(handleAll, {
@@ -62,10 +71,14 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
     options.log.warn('subgraph circuit opened: failing its fields fast', { subgraph: options.name, cooldownMs: options.breakerCooldownMs }),
   );
   breaker.onReset(() => options.log.info('subgraph circuit closed', { subgraph: options.name }));
+  options.metrics.circuit(options.name, CircuitState.Closed);
+  breaker.onStateChange((state) => options.metrics.circuit(options.name, state));
 
   return async (url, init) => {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
-      return await breaker.execute(async () => {
+      const answer = await breaker.execute(async () => {
         let response: Response;
         try {
           response = await fetch(url, {
@@ -76,15 +89,26 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
           });
         } catch (error) {
           const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-          throw new SubgraphFailure(timedOut ? `no answer within ${options.timeoutMs} ms` : 'unreachable');
+          throw new SubgraphFailure(
+            timedOut ? `no answer within ${options.timeoutMs} ms` : 'unreachable',
+            timedOut ? 'timeout' : 'unreachable',
+          );
         }
         const text = await response.text().catch(() => {
-          throw new SubgraphFailure(`no answer within ${options.timeoutMs} ms`);
+          throw new SubgraphFailure(`no answer within ${options.timeoutMs} ms`, 'timeout');
         });
         if (response.ok || isGraphQLResponse(text)) return graphQLResponse(response, text);
-        throw new SubgraphFailure(`answered HTTP ${response.status} without a GraphQL body`);
+        throw new SubgraphFailure(`answered HTTP ${response.status} without a GraphQL body`, 'bad_answer');
       });
+      options.metrics.called(options.name, 'ok', seconds());
+      return answer;
     } catch (error) {
+      // An open circuit made no call: counted as a failure, not timed.
+      if (!isBrokenCircuitError(error)) options.metrics.called(options.name, 'failed', seconds());
+      options.metrics.failed(
+        options.name,
+        isBrokenCircuitError(error) ? 'circuit_open' : error instanceof SubgraphFailure ? error.reason : 'unreachable',
+      );
       const reason = isBrokenCircuitError(error)
         ? 'failing repeatedly; calls are paused briefly'
         : error instanceof SubgraphFailure

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../log';
+import type { ServiceMetrics } from './metrics';
 import { currentRequestScope, REQUEST_ID_HEADER, requestIdFrom, runInRequestScope, type RequestScope } from './request-scope';
 
 /** Probes and scrapes: no request log line, metric or span each (they come every few seconds). */
@@ -7,12 +8,13 @@ const UNOBSERVED = new Set(['/health', '/ready', '/metrics']);
 
 export interface HttpObservation {
   log: Logger;
+  metrics: ServiceMetrics;
 }
 
 /**
  * Gives every request a scope (lib/observability/request-scope.ts): its id (the caller's
  * `x-request-id` if acceptable, else a new one), sent back in the response header; logs one line
- * (at debug) when it is answered.
+ * (at debug) when it is answered, and times it by route and status.
  */
 export function observeRequests(app: FastifyInstance, options: HttpObservation): void {
   const scopes = new WeakMap<FastifyRequest, RequestScope>();
@@ -32,6 +34,7 @@ export function observeRequests(app: FastifyInstance, options: HttpObservation):
     const scope = scopes.get(request);
     const route = request.routeOptions.url;
     if (scope && !(route && UNOBSERVED.has(route))) {
+      options.metrics.httpRequest(request.method, route ?? '(no route)', reply.statusCode, reply.elapsedTime / 1000);
       runInRequestScope(scope, () =>
         options.log.debug?.('request', {
           method: request.method,

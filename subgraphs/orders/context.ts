@@ -3,6 +3,7 @@ import type { TokenVerifier } from '../../lib/auth/tokens';
 import { viewerFromAuthorization, type Viewer } from '../../lib/auth/viewer';
 import type { Logger } from '../../lib/log';
 import { createOrderLoaders, type OrderLoaders, type OrdersStore } from './data';
+import type { OrderMetrics } from './metrics';
 import type { StockApi } from './products-client';
 
 export interface OrdersContext {
@@ -11,14 +12,22 @@ export interface OrdersContext {
   products: StockApi;
   orders: OrderLoaders;
   log: Logger;
+  metrics: OrderMetrics;
 }
 
-export function createContextFactory(deps: { store: OrdersStore; products: StockApi; verify: TokenVerifier; log: Logger }) {
+export function createContextFactory(deps: {
+  store: OrdersStore;
+  products: StockApi;
+  verify: TokenVerifier;
+  log: Logger;
+  metrics: OrderMetrics;
+}) {
   return async ({ headers }: { headers: IncomingHttpHeaders }): Promise<OrdersContext> => ({
     viewer: await viewerFromAuthorization(headers.authorization, deps.verify),
     store: deps.store,
     products: deps.products,
     orders: createOrderLoaders(deps.store),
     log: deps.log,
+    metrics: deps.metrics,
   });
 }

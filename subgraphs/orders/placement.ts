@@ -6,6 +6,7 @@ import { badInput, clientError, ErrorCode, notFound } from '../../lib/graphql/er
 import type { Logger } from '../../lib/log';
 import type { Order, OrdersStore } from './data';
 import { ordersErrors } from './errors';
+import type { OrderMetrics } from './metrics';
 import { ReservationReleased, type CallOptions, type StockApi } from './products-client';
 import { requestHash } from './request-hash';
 
@@ -35,6 +36,7 @@ export interface PlacementDeps {
   store: PlacementStore;
   products: StockApi;
   log: Logger;
+  metrics?: OrderMetrics;
 }
 
 const MAX_LINES = MAX_RESERVATION_LINES;
@@ -127,6 +129,7 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
   } catch (error) {
     const code = error instanceof GraphQLError ? error.extensions.code : undefined;
     if (code === ordersErrors.code.INSUFFICIENT_STOCK || code === ErrorCode.NOT_FOUND) {
+      deps.metrics?.refused(code);
       await forget(deps, order.id, call);
       throw error;
     }
@@ -153,6 +156,7 @@ async function complete(deps: PlacementDeps, order: Order, input: PlaceOrderInpu
     await compensate(deps, order.id, error, call);
     throw error;
   }
+  if (confirmed?.status === 'CONFIRMED') deps.metrics?.placed();
   return confirmed?.status === 'CONFIRMED' || confirmed?.status === 'CANCELLED' ? confirmed : null;
 }
 
@@ -185,7 +189,7 @@ async function settled(deps: PlacementDeps, orderId: string): Promise<Order | nu
 async function compensate(deps: PlacementDeps, orderId: string, cause: unknown, call: CallOptions): Promise<void> {
   deps.log.warn('order placement failed; compensating', { orderId, error: cause });
   try {
-    await failAndRelease(deps, orderId, call);
+    if (await failAndRelease(deps, orderId, call)) deps.metrics?.compensated();
   } catch (error) {
     deps.log.error('compensation incomplete; the order may hold stock until it is retried or recovered', { orderId, error });
   }
@@ -264,6 +268,8 @@ export async function recoverOrders(deps: PlacementDeps, options: { stuckAfterMs
       }
     }
   }
+  deps.metrics?.recovered('compensated', result.compensated);
+  deps.metrics?.recovered('released', result.released);
   if (result.unreachable) {
     deps.log.warn('recovery pass stopped: the products service is unreachable; backing off', {
       ...result,

@@ -1,6 +1,7 @@
 import { createTokenVerifier, serviceTokenOptions, USER_TOKEN } from '../../lib/auth/tokens';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
+import { loadMetricsConfig, ServiceMetrics } from '../../lib/observability/metrics';
 import type { ServiceDefinition } from '../../lib/server';
 import { closeStore, loadSubgraphSchema, openServiceDatabase, type BuildSubgraph } from '../../lib/subgraph';
 import { loadProductsConfig, type ProductsConfig } from './config';
@@ -15,7 +16,8 @@ import { seedDemoProducts } from './seed';
 /** Opens the products database (migrating it) and describes the service. */
 export async function buildProductsService(config: ProductsConfig): Promise<ServiceDefinition<ProductsContext> & { database: Database }> {
   const log = createLogger('products');
-  const database = await openServiceDatabase(config, log);
+  const metrics = new ServiceMetrics('products');
+  const database = await openServiceDatabase(config, log, metrics);
   const store = new ProductsStore(database, config.transactionDeadlineMs);
   const closeDatabase = closeStore(store.prisma, database);
   const purge = startPurgeLoop(store, config.releasedRetentionMs, log);
@@ -37,6 +39,8 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
     production: config.production,
     edge: config.edge,
     inlineTraces: config.inlineTraces,
+    metrics,
+    metricsConfig: loadMetricsConfig(config.env, config.production),
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     errorCodes: productsErrors,

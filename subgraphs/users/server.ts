@@ -4,6 +4,7 @@ import { createTokenVerifier, USER_TOKEN } from '../../lib/auth/tokens';
 import { ConfigError } from '../../lib/config';
 import type { Database } from '../../lib/db/database';
 import { createLogger } from '../../lib/log';
+import { loadMetricsConfig, ServiceMetrics } from '../../lib/observability/metrics';
 import { createRateLimitStore } from '../../lib/rate-limit';
 import type { ServiceDefinition } from '../../lib/server';
 import { closeStore, loadSubgraphSchema, openServiceDatabase, type BuildSubgraph } from '../../lib/subgraph';
@@ -19,9 +20,10 @@ import { ensureAdmin, seedDemoUsers } from './seed';
 /** Opens the users database (migrating it), loads the signing key and describes the service. */
 export async function buildUsersService(config: UsersConfig): Promise<ServiceDefinition<UsersContext> & { database: Database }> {
   const log = createLogger('users');
+  const metrics = new ServiceMetrics('users');
   const signingKey = await loadSigningKey({ pem: config.jwtPrivateKey, file: config.jwtKeyFile });
   const previousKeys = config.jwtPreviousKey ? [await loadPreviousKey(config.jwtPreviousKey)] : [];
-  const database = await openServiceDatabase(config, log);
+  const database = await openServiceDatabase(config, log, metrics);
   const store = new UsersStore(database, { refreshTokenTtlMs: config.refreshTokenTtlMs });
   const close = closeStore(store.prisma, database);
   try {
@@ -44,6 +46,8 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     production: config.production,
     edge: config.edge,
     inlineTraces: config.inlineTraces,
+    metrics,
+    metricsConfig: loadMetricsConfig(config.env, config.production),
     database,
     graph: { schema: loadSubgraphSchema(__dirname, resolvers) },
     errorCodes: usersErrors,
