@@ -8,6 +8,11 @@
 // ESM-only packages turned into CommonJS, which on Node 24 would then run as ESM and fail.
 const NATIVE_REQUIRE_ESM = Number(process.versions.node.split('.')[0]) >= 24;
 
+// Jest's default, one worker fewer than the cores, runs everything in one process on a 2-core
+// machine; the integration tests spend much of their time waiting (on PostgreSQL, on subprocesses,
+// on timeouts they provoke), so two files at a time keep both cores busy.
+const WORKERS = Math.max(2, require('node:os').availableParallelism() - 1);
+
 const shared = {
   testEnvironment: 'node',
   testMatch: ['**/*.test.ts'],
@@ -26,6 +31,7 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 120000,
+  maxWorkers: WORKERS,
   projects: [
     {
       ...shared,
