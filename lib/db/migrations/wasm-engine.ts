@@ -7,11 +7,13 @@ import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg';
 export type { SchemaEngine };
 
 /**
- * The engine build the CLI itself ships: the exact engine commit of prisma 7.10.1. The glue from
- * @prisma/schema-engine-wasm fits it (same imports and exports), but that package's own .wasm is
- * a different commit, so we pair the CLI's binary with the package's JS by hand.
+ * The engine build of @prisma/schema-engine-wasm, pinned to the engine commit of the prisma CLI
+ * (7.10.0 ships this very .wasm as build/schema_engine_bg.wasm; tests/unit/build.test.ts checks
+ * they stay byte-identical). Taking it from this package, not the CLI's, keeps the CLI out of the
+ * production install. The glue's own entry would import the .wasm as an ES module, which Node
+ * does not do without a flag, so it is instantiated by hand below.
  */
-const WASM_PATH = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'schema_engine_bg.wasm');
+export const WASM_PATH = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
 
 type WasmExports = WebAssembly.Exports & { __wbindgen_start(): void };
 
