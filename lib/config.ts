@@ -72,6 +72,11 @@ export interface ServiceConfig {
   seedDemoData: boolean;
   /** PostgreSQL connections this service may hold (`DATABASE_POOL_SIZE`). @default 10 */
   databasePoolSize: number;
+  /**
+   * Apply pending migrations at start-up (`MIGRATE_ON_START`). Off where a one-shot migrate job
+   * applies them (docker-compose.yml, deploy/k8s); /ready then answers 503 until it has. @default true
+   */
+  migrateOnStart: boolean;
   /** Where user tokens' signing keys are published (the users service). */
   usersJwksUrl: URL;
   /** CORS, trusted proxies and operation limits (lib/edge-config.ts). */
@@ -96,6 +101,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     databaseUrl: databaseUrlFor(service, env),
     seedDemoData,
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    migrateOnStart: readBoolean(env, 'MIGRATE_ON_START', true),
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
     inlineTraces: readBoolean(env, 'INLINE_TRACES', false),

@@ -37,12 +37,15 @@ export function loadSubgraphSchema(dir: string, resolvers: object): GraphQLSchem
   return buildSubgraphSchema({ typeDefs, resolvers: resolvers as ApolloResolverMap });
 }
 
-/** Opens the service's own database and applies its pending migrations. */
+/**
+ * Opens the service's own database and applies its pending migrations, unless MIGRATE_ON_START
+ * is false (a migrate job applies them; until then its /ready check reports them pending).
+ */
 export async function openServiceDatabase(config: ServiceConfig, log: Logger, metrics?: ServiceMetrics): Promise<Database> {
   const started = Date.now();
   const database = await openDatabase(config.service, config.databaseUrl, { poolSize: config.databasePoolSize, env: config.env });
   try {
-    const applied = await database.migrate();
+    const applied = config.migrateOnStart ? await database.migrate() : 'skipped (MIGRATE_ON_START=false)';
     log.info('database ready', { kind: database.kind, migrationsApplied: applied, ms: Date.now() - started });
     // With `metrics`, its PostgreSQL pool use is in them (db_pool_connections).
     return metrics ? { ...database, adapter: observePools(database.adapter, metrics) } : database;

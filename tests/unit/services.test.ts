@@ -11,7 +11,7 @@ import { SUBGRAPHS, subgraphFiles, subgraphPath, type SubgraphEntry } from '../.
 import { composeSupergraph } from '../../router/compose';
 import { loadRouterConfig } from '../../router/config';
 import { typeMappers } from '../../scripts/type-mappers';
-import { deployCommands } from '../../scripts/db-deploy';
+import { deployPlan } from '../../scripts/deploy-plan';
 import { prismaGenerateCommands } from '../../scripts/generate';
 import { launchPlan } from '../../scripts/start';
 
@@ -50,10 +50,9 @@ test('npm start refuses a name that is not in the registry, listing the ones tha
 
 test('npm run generate and npm run db:deploy use the new Prisma folder', () => {
   expect(prismaGenerateCommands(registry).at(-1)).toEqual(['prisma', 'generate', '--config', 'prisma/reviews/prisma.config.ts']);
-  expect(deployCommands(registry).at(-1)).toEqual({
-    name: 'reviews',
-    args: ['migrate', 'deploy', '--config', 'prisma/reviews/prisma.config.ts'],
-  });
+  expect(deployPlan([], registry).at(-1)).toEqual({ name: 'reviews', migrations: 'prisma/reviews/migrations' });
+  expect(deployPlan(['reviews'], registry)).toEqual([{ name: 'reviews', migrations: 'prisma/reviews/migrations' }]);
+  expect(() => deployPlan(['reveiws'], registry)).toThrow('Unknown subgraph reveiws: choose from users, products, orders, reviews');
   expect(subgraphFiles('reviews')).toMatchObject({ migrations: 'prisma/reviews/migrations', generated: 'subgraphs/reviews/generated' });
 });
 
