@@ -19,30 +19,32 @@ export interface TestDatabases {
 }
 
 /**
- * A fresh database per service, with its migrations already applied: PGlite dirs under a temp
- * DATA_DIR, or new PostgreSQL databases. Each is a copy of a template migrated once (per set of
+ * A fresh database for each of `services` (by default all), its migrations already applied: PGlite
+ * dirs under a temp DATA_DIR, or new PostgreSQL databases. Each is a copy of a template migrated once (per set of
  * migrations), because loading a blank PGlite cluster and migrating it took ~2.5 s a service,
  * most of every supergraph's start; copying a migrated dir and opening it takes a fraction.
  * The services still run their migration step at start-up, and find nothing pending.
  */
-export async function createTestDatabases(target: Target): Promise<TestDatabases> {
+export async function createTestDatabases(target: Target, services: readonly ServiceName[] = SERVICES): Promise<TestDatabases> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commerce-test-'));
   if (target === 'pglite') {
     const template = await pgliteTemplate();
-    for (const service of SERVICES) fs.cpSync(pgliteDirOf(service, template), pgliteDirOf(service, dataDir), { recursive: true });
+    for (const service of services) fs.cpSync(pgliteDirOf(service, template), pgliteDirOf(service, dataDir), { recursive: true });
     return { env: { DATA_DIR: dataDir }, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
   }
   const server = process.env.TEST_DATABASE_URL!;
   const templates = await postgresTemplates(server);
   const suffix = randomBytes(4).toString('hex');
-  const names = Object.fromEntries(SERVICES.map((service) => [service, `test_${suffix}_${service}`])) as Record<ServiceName, string>;
+  const names = Object.fromEntries(services.map((service) => [service, `test_${suffix}_${service}`])) as Partial<
+    Record<ServiceName, string>
+  >;
   await onServer(server, async (client) => {
-    for (const service of SERVICES) await client.query(`CREATE DATABASE "${names[service]}" TEMPLATE "${templates[service]}"`);
+    for (const service of services) await client.query(`CREATE DATABASE "${names[service]}" TEMPLATE "${templates[service]}"`);
   });
   return {
     env: {
       DATA_DIR: dataDir,
-      ...Object.fromEntries(SERVICES.map((service) => [`${service.toUpperCase()}_DATABASE_URL`, databaseUrlOn(server, names[service])])),
+      ...Object.fromEntries(services.map((service) => [`${service.toUpperCase()}_DATABASE_URL`, databaseUrlOn(server, names[service]!)])),
     },
     drop: async () => {
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -36,7 +36,7 @@ function storeEnv(kind: StoreKind, prefix: string): Record<string, string> {
 
 /** A users service alone, on its own fresh database, with `env` added to its configuration. */
 async function startUsers(target: Target, env: Record<string, string>): Promise<{ query: QueryFn; stop(): Promise<void> }> {
-  const databases = await createTestDatabases(target);
+  const databases = await createTestDatabases(target, ['users']);
   try {
     const service = await startService(await buildUsersService(loadUsersConfig({ ...databases.env, NODE_ENV: 'test', ...env })), {
       port: 0,
