@@ -3,7 +3,8 @@
  * own: `node --import tsx bench/router-process.ts <variant>`, configured by the environment the
  * benchmark passes (the subgraphs' ports, ROUTER_PORT). The benchmark waits until it answers its query.
  *
- *   router        this project's router, as `npm start` runs it
+ *   router        this project's router, as `npm start` runs it (tracing when the benchmark
+ *                 passes OTEL_EXPORTER_OTLP_ENDPOINT: "router, tracing on")
  *   no limits     the same without the operation limits (depth, aliases, tokens, cost)
  *   stock gateway @apollo/server's standalone server over a plain ApolloGateway and
  *                 RemoteGraphQLDataSource: no limits, hygiene, auth, timeouts or breaker

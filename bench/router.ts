@@ -1,6 +1,8 @@
 /**
  * `npm run bench -- router [seconds=5] [rounds=3]`: requests per second through a router for an
  * anonymous catalogue query (one products fetch per request), and what each request costs in CPU.
+ * "router, tracing on" is the same router exporting every span over OTLP/HTTP (batched, as in
+ * production) to a sink in this process that answers each export at once.
  *
  * The subgraphs run in this process (testing/harness.ts); every router variant runs in a process
  * of its own (bench/router-process.ts), so its CPU time, read from /proc before and after each
@@ -9,6 +11,7 @@
  * same router started twice ("router again") shows how far apart two equal variants land.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { parse, type OperationDefinitionNode } from 'graphql';
 import { inputHygienePlugin } from '../lib/graphql/input-hygiene';
@@ -21,13 +24,29 @@ import { median } from './stats';
 const QUERY = '{ products(first: 10) { edges { node { id sku name price { amountCents currency } stock } } } }';
 const CONNECTIONS = 20;
 
-const VARIANTS: [string, RouterVariant][] = [
+/** Each variant: its name, the router it runs, and whether that router traces (OTEL_EXPORTER_OTLP_ENDPOINT). */
+const VARIANTS: [string, RouterVariant, { tracing?: boolean }?][] = [
   ['router', 'router'],
+  ['router, tracing on', 'router', { tracing: true }],
   ['no limits', 'no limits'],
   ['stock gateway', 'stock gateway'],
   // The same router twice: the spread between identical variants is the noise floor of the run.
   ['router again', 'router'],
 ];
+
+/** An OTLP/HTTP endpoint that takes every export and keeps only a count of them and their bytes. */
+async function startOtlpSink(): Promise<{ url: string; received: { exports: number; bytes: number }; close(): void }> {
+  const received = { exports: 0, bytes: 0 };
+  const server = http.createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => (received.bytes += chunk.length));
+    request.on('end', () => {
+      received.exports++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, received, close: () => server.close() };
+}
 
 interface Round {
   requestsPerSecond: number;
@@ -93,7 +112,15 @@ async function startRouter(variant: RouterVariant, env: Record<string, string>):
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'router-process.ts'), variant], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env, ROUTER_PORT: String(port), NODE_ENV: 'production', LOG_LEVEL: 'silent' },
+    // Production serves metrics on a port of its own (9464 unless told): one each.
+    env: {
+      ...process.env,
+      ...env,
+      ROUTER_PORT: String(port),
+      METRICS_PORT: String(await freePort()),
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'silent',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -123,10 +150,16 @@ async function hygieneCostUs(): Promise<number> {
 export async function benchRouter(seconds: number, rounds: number): Promise<void> {
   process.env.LOG_LEVEL = 'silent';
   const graph = await startSupergraph('pglite');
+  const sink = await startOtlpSink();
   const routers = new Map<string, RunningRouter>();
   try {
     for (let i = 0; i < 10; i++) await graph.createProduct(`BENCH-${i}`, 100 + i, 1000);
-    for (const [name, variant] of VARIANTS) routers.set(name, await startRouter(variant, graph.env));
+    // The others must not trace even if this shell sets OTEL_EXPORTER_OTLP_ENDPOINT.
+    const untraced = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
+    for (const [name, variant, options] of VARIANTS) {
+      const tracing = options?.tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : untraced;
+      routers.set(name, await startRouter(variant, { ...graph.env, ...tracing }));
+    }
     // Warm-up: JIT, query plan caches, connection pools.
     for (const running of routers.values()) await autocannon(running.url, 2);
 
@@ -160,15 +193,22 @@ export async function benchRouter(seconds: number, rounds: number): Promise<void
       const pick = (key: keyof Round) => median(list.map((r) => r[key]));
       const failed = list.reduce((sum, r) => sum + r.failed, 0);
       console.log(
-        `  ${name.padEnd(14)} ${pick('requestsPerSecond').toFixed(0).padStart(6)} req/s  ${(pick('requestsPerSecond') / baseline).toFixed(3)}x  ` +
+        `  ${name.padEnd(18)} ${pick('requestsPerSecond').toFixed(0).padStart(6)} req/s  ${(pick('requestsPerSecond') / baseline).toFixed(3)}x  ` +
           `p50 ${pick('latencyP50').toFixed(1)} ms  p99 ${pick('latencyP99').toFixed(1)} ms  ` +
           `router CPU ${pick('routerCpuUs').toFixed(0)} µs/req  subgraphs CPU ${pick('subgraphsCpuUs').toFixed(0)} µs/req  ` +
           `router RSS ${rssMiB(routers.get(name)!.child.pid!).toFixed(0)} MB  failed ${failed}`,
       );
     }
     console.log(`input hygiene at the router, this query alone: ${(await hygieneCostUs()).toFixed(2)} µs per request`);
+    console.log(`OTLP sink: ${sink.received.exports} exports, ${(sink.received.bytes / 1024 / 1024).toFixed(1)} MiB of spans received`);
   } finally {
+    const exited = [...routers.values()].map(
+      ({ child }) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve))),
+    );
     for (const running of routers.values()) running.child.kill('SIGTERM');
+    // The tracing router exports its last spans as it stops.
+    await Promise.race([Promise.all(exited), new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    sink.close();
     await graph.stop();
   }
 }
