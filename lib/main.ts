@@ -1,10 +1,13 @@
 import type { BaseContext } from '@apollo/server';
+import { startTracingFromEnv, stopTracing } from './observability/tracing';
 import { startService, type ServiceDefinition } from './server';
 import { handleTerminationSignals, loadShutdownGraceMs } from './shutdown';
 
 /**
  * The body of every entry file: build the service, listen on its port, and on any failure to
  * start print why and exit non-zero. SIGTERM/SIGINT drain it and exit 0 (lib/shutdown.ts).
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set it traces (lib/observability/tracing.ts), and exports the
+ * last spans once drained.
  */
 export function runService<TContext extends BaseContext>(
   build: () => Promise<{ definition: ServiceDefinition<TContext>; port: number }>,
@@ -12,7 +15,18 @@ export function runService<TContext extends BaseContext>(
   Promise.resolve()
     .then(async () => {
       const signals = handleTerminationSignals(loadShutdownGraceMs());
-      const { definition, port } = await build();
+      const { definition: built, port } = await build();
+      const tracing = startTracingFromEnv(built.name);
+      const definition = tracing
+        ? {
+            ...built,
+            close: async () => {
+              await built.close?.();
+              // A collector that is down costs the last spans, not a clean exit.
+              await stopTracing().catch((error: unknown) => built.log.warn('could not export the last spans', { error }));
+            },
+          }
+        : built;
       const running = await startService(definition, { port });
       definition.log.info(`${definition.name} ready`, { url: running.url });
       signals.started(running, definition.log);

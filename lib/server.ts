@@ -136,7 +136,7 @@ export async function startService<TContext extends BaseContext>(
   } as ApolloServerOptions<TContext>);
   let graphql: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   const stats = { graphqlRequests: 0 };
-  observeRequests(app, { log: definition.log, metrics });
+  observeRequests(app, { service: definition.name, log: definition.log, metrics });
 
   await app.register(fastifyCors, {
     origin: (origin, callback) => callback(null, origin !== undefined && originAllowed(edge.cors, origin)),

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { Context, Span } from '@opentelemetry/api';
 
 /** The header a request id travels in, from the client through the router to every service it reaches. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -9,6 +10,8 @@ export interface RequestScope {
   requestId: string;
   /** The GraphQL operation's name, once Apollo has resolved it (for the request's closing log line). */
   operation?: string;
+  /** The request's server span and the trace context it runs in, when tracing is on (lib/observability/tracing.ts). */
+  trace?: { span: Span; context: Context };
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

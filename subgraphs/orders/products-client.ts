@@ -11,6 +11,7 @@ import {
 import { SERVICE_TOKEN_TTL_SECONDS, serviceTokenOptions, signToken } from '../../lib/auth/tokens';
 import { clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import { outgoingHeaders } from '../../lib/observability/propagation';
+import { inClientSpan } from '../../lib/observability/tracing';
 import { ordersErrors } from './errors';
 import { TransientError, withRetries, type RetryPolicy } from './retry';
 
@@ -98,13 +99,15 @@ export class ProductsClient implements StockApi {
     let status: number;
     let text: string;
     try {
-      const response = await fetch(new URL(path, this.baseUrl), {
-        method: 'POST',
-        // The request id (and trace context) of the client request this call serves.
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...outgoingHeaders() },
-        body: JSON.stringify(body),
-        signal,
-      });
+      // One client span per try; the headers carry its trace context and the request's id.
+      const response = await inClientSpan(`POST products ${path}`, () =>
+        fetch(new URL(path, this.baseUrl), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...outgoingHeaders() },
+          body: JSON.stringify(body),
+          signal,
+        }),
+      );
       status = response.status;
       text = await response.text();
     } catch (error) {

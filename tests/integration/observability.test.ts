@@ -1,8 +1,11 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { parse } from 'graphql';
 import { loadEdgeConfig } from '../../lib/edge-config';
 import { createLogger } from '../../lib/log';
 import { DEFAULT_METRICS_PORT, loadMetricsConfig } from '../../lib/observability/metrics';
+import { SERVICE_ATTRIBUTE, startTracing, stopTracing } from '../../lib/observability/tracing';
 import { startService } from '../../lib/server';
 import { uniqueEmail, uniqueSku } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
@@ -53,17 +56,113 @@ const PLACE_ORDER = /* GraphQL */ `
   }
 `;
 
+const MY_ORDERS = /* GraphQL */ `
+  query MyOrders {
+    me {
+      orders {
+        edges {
+          node {
+            items {
+              product {
+                name
+              }
+            }
+            buyer {
+              name
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
 describe.each(TARGETS)('observability of the supergraph on %s', (target) => {
   let graph: Supergraph;
   let buyer: { token: string; id: string };
   let productId: string;
+  // All four services run in this process, under the one provider this registers.
+  const spans = new InMemorySpanExporter();
 
   beforeAll(async () => {
+    startTracing({ serviceName: 'supergraph', exporter: spans, immediate: true });
     graph = await startSupergraph(target);
     buyer = await graph.signUp(uniqueEmail('observed'), 'Observed Buyer');
     productId = await graph.createProduct(uniqueSku('OBS'), 250, 100);
   });
-  afterAll(() => graph?.stop());
+  afterAll(async () => {
+    await graph?.stop();
+    await stopTracing();
+  });
+
+  /** The spans of the request with this id, once its server span at the router has ended. */
+  const traceOf = async (requestId: string): Promise<ReadableSpan[]> => {
+    const isRoot = (span: ReadableSpan) => span.attributes['request.id'] === requestId && span.attributes[SERVICE_ATTRIBUTE] === 'router';
+    for (let waited = 0; !spans.getFinishedSpans().some(isRoot); waited += 20) {
+      if (waited > 5000) throw new Error(`no router span for request ${requestId}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const root = spans.getFinishedSpans().find(isRoot)!;
+    return spans.getFinishedSpans().filter((span) => span.spanContext().traceId === root.spanContext().traceId);
+  };
+  const serviceOf = (span: ReadableSpan) => span.attributes[SERVICE_ATTRIBUTE];
+  const parentOf = (trace: ReadableSpan[], span: ReadableSpan) =>
+    trace.find((candidate) => candidate.spanContext().spanId === span.parentSpanContext?.spanId);
+  const ancestors = (trace: ReadableSpan[], span: ReadableSpan): ReadableSpan[] => {
+    const parent = parentOf(trace, span);
+    return parent ? [parent, ...ancestors(trace, parent)] : [];
+  };
+
+  test('one trace runs from the router through a fetch per subgraph to each subgraph and its SQL', async () => {
+    const placed = await post({ query: PLACE_ORDER, variables: { input: { items: [{ productId, quantity: 1 }] } } });
+    expect(((await placed.json()) as { data?: unknown }).data).toBeTruthy();
+    const requestId = `trace-${uniqueSku('Q').toLowerCase()}`;
+    const answer = await post({ query: MY_ORDERS }, { 'x-request-id': requestId });
+    const body = (await answer.json()) as { data: { me: { orders: { edges: { node: { buyer: { name: string } } }[] } } } };
+    expect(body.data.me.orders.edges[0]!.node.buyer.name).toBe('Observed Buyer');
+
+    const trace = await traceOf(requestId);
+    const root = trace.find((span) => span.name === 'query MyOrders')!;
+    expect(root).toMatchObject({ kind: SpanKind.SERVER, attributes: expect.objectContaining({ [SERVICE_ATTRIBUTE]: 'router' }) });
+    expect(root.parentSpanContext).toBeUndefined();
+    for (const subgraph of ['users', 'orders', 'products']) {
+      // The router's fetch, the subgraph's operation under it, and SQL under that.
+      const operations = trace.filter((span) => serviceOf(span) === subgraph && span.kind === SpanKind.SERVER);
+      expect(operations.length).toBeGreaterThan(0);
+      for (const operation of operations) {
+        expect(operation.name).toMatch(new RegExp(`^query MyOrders__${subgraph}__[0-9]+$`));
+        expect(operation.attributes['request.id']).toBe(requestId);
+        const fetch = parentOf(trace, operation)!;
+        expect(fetch).toMatchObject({ name: 'gateway.fetch', attributes: expect.objectContaining({ service: subgraph }) });
+        expect(ancestors(trace, fetch)).toContain(root);
+      }
+      const sql = trace.filter((span) => serviceOf(span) === subgraph && span.name === 'prisma:client:db_query');
+      expect(sql.length).toBeGreaterThan(0);
+      for (const query of sql) expect(ancestors(trace, query).some((span) => operations.includes(span))).toBe(true);
+    }
+    // Nothing of this request was recorded in another trace.
+    const elsewhere = spans.getFinishedSpans().filter((span) => span.attributes['request.id'] === requestId && !trace.includes(span));
+    expect(elsewhere).toEqual([]);
+  });
+
+  test("orders' calls to the products stock API carry the trace: placeOrder reaches products' SQL", async () => {
+    const requestId = `place-${uniqueSku('P').toLowerCase()}`;
+    const placed = await post(
+      { query: PLACE_ORDER, variables: { input: { items: [{ productId, quantity: 1 }] } } },
+      { 'x-request-id': requestId },
+    );
+    expect(((await placed.json()) as { data?: unknown }).data).toBeTruthy();
+    const trace = await traceOf(requestId);
+    const reserve = trace.find((span) => serviceOf(span) === 'products' && span.name === 'POST /internal/stock-reservations')!;
+    expect(reserve).toBeDefined();
+    expect(reserve.attributes['request.id']).toBe(requestId);
+    const call = parentOf(trace, reserve)!;
+    expect(call).toMatchObject({ kind: SpanKind.CLIENT, name: 'POST products /internal/stock-reservations' });
+    expect(ancestors(trace, call).map((span) => span.name)).toEqual(
+      expect.arrayContaining(['mutation PlaceOrder__orders__0', 'gateway.fetch', 'mutation PlaceOrder']),
+    );
+    expect(trace.some((span) => span.name === 'prisma:client:db_query' && ancestors(trace, span).includes(reserve))).toBe(true);
+  });
 
   const post = (body: object, headers: Record<string, string> = {}) =>
     fetch(graph.router.url, {
@@ -92,7 +191,10 @@ describe.each(TARGETS)('observability of the supergraph on %s', (target) => {
     expect(closing).toContainEqual(expect.objectContaining({ service: 'router', requestId, operation: 'mutation PlaceOrder' }));
     expect(closing).toContainEqual(expect.objectContaining({ service: 'orders', requestId, path: '/graphql' }));
     expect(closing).toContainEqual(expect.objectContaining({ service: 'products', requestId, path: '/internal/stock-reservations' }));
-    expect(lines.filter((line) => line.requestId !== requestId)).toEqual([]);
+    // Key set fetches (jose's own, cached and shared by every request) are requests of their own.
+    const ownLines = lines.filter((line) => line.path !== '/.well-known/jwks.json');
+    expect(ownLines.length).toBeGreaterThanOrEqual(3);
+    expect(ownLines.filter((line) => line.requestId !== requestId)).toEqual([]);
   });
 
   test('a request without an acceptable x-request-id gets a new one', async () => {
