@@ -97,7 +97,11 @@ async function migrateAll(urlOf: (service: ServiceName) => string): Promise<void
  */
 async function pgliteTemplate(): Promise<string> {
   const dir = path.join(os.tmpdir(), 'commerce-pglite-cache', `template-${templateDigest()}`);
-  if (fs.existsSync(dir)) return dir;
+  if (fs.existsSync(dir)) {
+    const now = new Date();
+    fs.utimesSync(dir, now, now); // in use: see removeStaleTemplates
+    return dir;
+  }
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const building = fs.mkdtempSync(`${dir}.building-`);
   try {
@@ -118,7 +122,17 @@ async function pgliteTemplate(): Promise<string> {
   } finally {
     fs.rmSync(building, { recursive: true, force: true });
   }
+  removeStaleTemplates(path.dirname(dir));
   return dir;
+}
+
+/** Templates (~120 MB each, of other migrations by now) that no test has used for a day. */
+function removeStaleTemplates(cache: string): void {
+  const dayAgo = Date.now() - 86_400_000;
+  for (const entry of fs.readdirSync(cache, { withFileTypes: true })) {
+    const stale = entry.isDirectory() && entry.name.startsWith('template-') && fs.statSync(path.join(cache, entry.name)).mtimeMs < dayAgo;
+    if (stale) fs.rmSync(path.join(cache, entry.name), { recursive: true, force: true });
+  }
 }
 
 const databaseUrlOn = (server: string, name: string): string => {
