@@ -3,7 +3,7 @@ import { ConfigError } from './config';
 import { currentRequestScope } from './observability/request-scope';
 
 /**
- * One JSON line per event on stderr (pino): `level`, `time`, `service`, `pid`, `requestId` on
+ * One JSON line per event on stderr (pino): `level`, `time`, `service`, `requestId` on
  * every line written while serving a request (lib/observability/request-scope.ts), `message`, then
  * the fields.
  */
@@ -36,7 +36,7 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
   const logger: PinoLogger = pino(
     {
       level: 'trace',
-      base: { service, pid: process.pid },
+      base: { service },
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
