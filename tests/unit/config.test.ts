@@ -93,6 +93,12 @@ describe('settings every subgraph shares (loadServiceConfig)', () => {
     ).toBe('https://keys.example.com/jwks');
   });
 
+  test('MIGRATE_ON_START: on unless a migrate job owns migrations; a typo names the variable', () => {
+    expect(loadServiceConfig('orders', {}).migrateOnStart).toBe(true);
+    expect(loadServiceConfig('orders', { MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
+    configError(() => loadServiceConfig('orders', { MIGRATE_ON_START: 'ture' }), 'MIGRATE_ON_START');
+  });
+
   test('seeding demo data is allowed in development and refused in production however it is spelled', () => {
     expect(loadServiceConfig('users', { SEED_DEMO_DATA: 'yes' }).seedDemoData).toBe(true);
     for (const raw of ['1', 'on', 'TRUE']) {
