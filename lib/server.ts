@@ -111,7 +111,7 @@ export async function startService<TContext extends BaseContext>(
   const drain = (graceMs: number) => (draining ??= drainHttp(app, graceMs, definition.log));
   const isGateway = 'gateway' in definition.graph;
   const metrics = definition.metrics ?? new ServiceMetrics(definition.name);
-  const metricsConfig = definition.metricsConfig ?? { port: null, onServicePort: !definition.production };
+  const metricsConfig = definition.metricsConfig ?? { port: null, onServicePort: !definition.production, portGiven: false };
   const apollo = new ApolloServer<TContext>({
     ...definition.graph,
     includeStacktraceInErrorResponses: false,
@@ -142,6 +142,8 @@ export async function startService<TContext extends BaseContext>(
     origin: (origin, callback) => callback(null, origin !== undefined && originAllowed(edge.cors, origin)),
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: CORS_HEADERS,
+    // Browser clients may read the request id, to quote it in a bug report.
+    exposedHeaders: ['x-request-id'],
     maxAge: 7200,
   });
   // An API answers JSON; the page-level policies (CSP, COEP, CORP) would break Apollo's landing page.
@@ -218,7 +220,10 @@ export async function startService<TContext extends BaseContext>(
   try {
     if (metricsConfig.port !== null) {
       metricsListener = await listenForMetrics(metrics, metricsConfig.port).catch((error: Error) => {
-        throw new ConfigError(`METRICS_PORT ${metricsConfig.port} cannot be listened on: ${error.message}`);
+        const message = `METRICS_PORT ${metricsConfig.port} cannot be listened on: ${error.message}`;
+        if (metricsConfig.portGiven) throw new ConfigError(message);
+        definition.log.warn(`${message}; serving no metrics (set METRICS_PORT for each service on one host)`);
+        return undefined;
       });
     }
     await apollo.start();

@@ -10,6 +10,11 @@ export interface MetricsConfig {
   port: number | null;
   /** Also on the service's own port (`METRICS_PUBLIC`). @default true outside production, false in production */
   onServicePort: boolean;
+  /**
+   * METRICS_PORT was set: a port that cannot be listened on stops the start. The default one, in
+   * use (several services on one host under NODE_ENV=production), costs only the listener, with a warning.
+   */
+  portGiven: boolean;
 }
 
 export const DEFAULT_METRICS_PORT = 9464;
@@ -19,6 +24,7 @@ export function loadMetricsConfig(env: Env, production = env.NODE_ENV === 'produ
   return {
     port: given ? readPort(env, 'METRICS_PORT', DEFAULT_METRICS_PORT) : production ? DEFAULT_METRICS_PORT : null,
     onServicePort: readBoolean(env, 'METRICS_PUBLIC', !production),
+    portGiven: given,
   };
 }
 

@@ -255,7 +255,7 @@ describe('where /metrics is served', () => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"query Probe { ok }"}' });
 
   test('in production, on METRICS_PORT (9464 by default) and not on the public port', async () => {
-    expect(loadMetricsConfig({ NODE_ENV: 'production' })).toEqual({ port: DEFAULT_METRICS_PORT, onServicePort: false });
+    expect(loadMetricsConfig({ NODE_ENV: 'production' })).toEqual({ port: DEFAULT_METRICS_PORT, onServicePort: false, portGiven: false });
     const service = await start({ NODE_ENV: 'production', METRICS_PORT: '0' });
     try {
       expect((await ask(service.url)).status).toBe(200);
@@ -264,13 +264,16 @@ describe('where /metrics is served', () => {
       expect(new URL(service.metricsUrl!).port).not.toBe(String(service.port));
       const text = await (await fetch(service.metricsUrl!)).text();
       expect(sample(text, 'graphql_requests_total', { service: 'probe', operation: 'Probe', outcome: 'ok' })).toBe(1);
+      // A METRICS_PORT that was asked for and is taken stops the start, naming the variable.
+      const taken = new URL(service.metricsUrl!).port;
+      await expect(start({ NODE_ENV: 'production', METRICS_PORT: taken })).rejects.toThrow(`METRICS_PORT ${taken} cannot be listened on`);
     } finally {
       await service.stop();
     }
   });
 
   test('in production with METRICS_PUBLIC=true, on the public port too; in development, on the service port alone', async () => {
-    expect(loadMetricsConfig({ NODE_ENV: 'development' })).toEqual({ port: null, onServicePort: true });
+    expect(loadMetricsConfig({ NODE_ENV: 'development' })).toEqual({ port: null, onServicePort: true, portGiven: false });
     const [open, development] = await Promise.all([
       start({ NODE_ENV: 'production', METRICS_PORT: '0', METRICS_PUBLIC: 'true' }),
       start({ NODE_ENV: 'development' }),
