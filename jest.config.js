@@ -32,6 +32,7 @@ const shared = {
 module.exports = {
   testTimeout: 120000,
   maxWorkers: WORKERS,
+  testSequencer: '<rootDir>/testing/sequencer.js',
   projects: [
     {
       ...shared,
