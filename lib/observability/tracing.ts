@@ -9,18 +9,8 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  type Span as SdkSpan,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
-import { PrismaInstrumentation } from '@prisma/instrumentation';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { TracingSdk } from './tracing-sdk';
 
 /**
  * The span attribute naming the service that made a span. In production each process is one
@@ -28,11 +18,11 @@ import { PrismaInstrumentation } from '@prisma/instrumentation';
  * provider, and tell their spans apart by this.
  */
 export const SERVICE_ATTRIBUTE = 'commerce.service';
-const SERVICE_KEY = createContextKey(SERVICE_ATTRIBUTE);
+export const SERVICE_KEY = createContextKey(SERVICE_ATTRIBUTE);
 
 const tracer = trace.getTracer('federated-commerce');
 
-let running: { provider: NodeTracerProvider; prisma: PrismaInstrumentation } | undefined;
+let running: TracingSdk | undefined;
 
 export interface TracingOptions {
   /** The resource's `service.name` (`OTEL_SERVICE_NAME` wins). */
@@ -51,18 +41,10 @@ export interface TracingOptions {
  */
 export function startTracing(options: TracingOptions): boolean {
   if (running) return false;
+  // Loaded only when tracing is on: the SDK, exporter and Prisma's instrumentation cost ~12 MB and a start-up pause.
+  const { startSdk } = require('./tracing-sdk') as typeof import('./tracing-sdk');
   const env = options.env ?? process.env;
-  const exporter = options.exporter ?? new OTLPTraceExporter();
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || options.serviceName }),
-    spanProcessors: [new ServiceAttribution(), options.immediate ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
-  });
-  provider.register();
-  // Enabled by hand: Prisma 7 clients read a global helper at query time, so no require hook is needed.
-  const prisma = new PrismaInstrumentation({ enabled: false });
-  prisma.setTracerProvider(provider);
-  prisma.enable();
-  running = { provider, prisma };
+  running = startSdk({ ...options, serviceName: env.OTEL_SERVICE_NAME || options.serviceName });
   return true;
 }
 
@@ -143,15 +125,4 @@ export async function inClientSpan<T extends { status?: number }>(name: string, 
       span.end();
     }
   });
-}
-
-/** Stamps every span with the service whose request it belongs to (from the request's context). */
-class ServiceAttribution implements SpanProcessor {
-  onStart(span: SdkSpan, parentContext: Context): void {
-    const service = parentContext.getValue(SERVICE_KEY);
-    if (typeof service === 'string') span.setAttribute(SERVICE_ATTRIBUTE, service);
-  }
-  onEnd(_span: ReadableSpan): void {}
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
 }
