@@ -58,7 +58,11 @@ export function startTracingFromEnv(serviceName: string, env: Record<string, str
   return startTracing({ serviceName, env });
 }
 
-/** Exports the spans still buffered, then unregisters everything (a later startTracing starts afresh). */
+/**
+ * Exports the spans still buffered, then unregisters everything. Start tracing once per process: a
+ * tracer a module took before this (the gateway's own, and this module's) stays bound to the
+ * stopped provider, so a later startTracing would miss their spans.
+ */
 export async function stopTracing(): Promise<void> {
   const stopping = running;
   if (!stopping) return;

@@ -77,22 +77,28 @@ const MY_ORDERS = /* GraphQL */ `
   }
 `;
 
+// All four services of every target run in this process, under the one provider this registers:
+// once per file, because a tracer a module took at load (the gateway's) stays bound to the first.
+const spans = new InMemorySpanExporter();
+beforeAll(() => {
+  startTracing({ serviceName: 'supergraph', exporter: spans, immediate: true });
+});
+afterAll(async () => {
+  await stopTracing();
+});
+
 describe.each(TARGETS)('observability of the supergraph on %s', (target) => {
   let graph: Supergraph;
   let buyer: { token: string; id: string };
   let productId: string;
-  // All four services run in this process, under the one provider this registers.
-  const spans = new InMemorySpanExporter();
 
   beforeAll(async () => {
-    startTracing({ serviceName: 'supergraph', exporter: spans, immediate: true });
     graph = await startSupergraph(target);
     buyer = await graph.signUp(uniqueEmail('observed'), 'Observed Buyer');
     productId = await graph.createProduct(uniqueSku('OBS'), 250, 100);
   });
   afterAll(async () => {
     await graph?.stop();
-    await stopTracing();
   });
 
   /** The spans of the request with this id, once its server span at the router has ended. */
