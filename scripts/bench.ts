@@ -4,8 +4,10 @@
  *   entities [pglite|postgres] [runs=20]   SQL statements, fetches and latency for N = 1, 10, 100
  *   router [seconds=5] [rounds=3]    requests per second and CPU per request of each router variant (ours, no limits, stock gateway), each in its own process
  *   writes [writes=200] [rounds=3]   embedded-database commits with fsync on and off, side by side
+ *   memory [runs=1]                  idle RSS of each service compiled (dist/) beside tsx from source
  */
 import { benchEntities } from '../bench/entities';
+import { benchMemory } from '../bench/memory';
 import { benchRouter } from '../bench/router';
 import { benchStartup } from '../bench/startup';
 import { benchWrites } from '../bench/writes';
@@ -16,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   entities: () => benchEntities(args[0] === 'postgres' ? 'postgres' : 'pglite', Number(args[1] ?? 20)),
   router: () => benchRouter(Number(args[0] ?? 5), Number(args[1] ?? 3)),
   writes: () => benchWrites(Number(args[0] ?? 200), Number(args[1] ?? 3)),
+  memory: () => benchMemory(Number(args[0] ?? 1)),
 };
 const bench = name ? benches[name] : undefined;
 if (!bench) {
