@@ -135,7 +135,8 @@ function removeStaleTemplates(cache: string): void {
   }
 }
 
-const databaseUrlOn = (server: string, name: string): string => {
+/** The URL of database `name` on the server `server` names (its user, password and options kept). */
+export const databaseUrlOn = (server: string, name: string): string => {
   const url = new URL(server);
   url.pathname = `/${name}`;
   return url.href;
@@ -181,11 +182,12 @@ async function postgresTemplates(server: string): Promise<Record<ServiceName, st
   return names;
 }
 
-async function onServer(url: string, work: (client: Client) => Promise<void>): Promise<void> {
+/** `work` on one connection to `url`, closed afterwards whatever happens. */
+export async function onServer<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await work(client);
+    return await work(client);
   } finally {
     await client.end();
   }

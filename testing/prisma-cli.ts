@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { databaseUrlOn, onServer } from './databases';
 import { listMigrationNames } from '../lib/db/migrations/migrations-dir';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -85,44 +85,29 @@ export function pgliteTarget(tmp: string): Target {
 /** Databases on the PostgreSQL server at `serverUrl`, named after this run; `cleanup` drops them. */
 export function postgresTarget(serverUrl: string): Target {
   const run = `pe_${randomUUID().slice(0, 8)}`;
-  const url = (id: string): string => {
-    const parsed = new URL(serverUrl);
-    parsed.pathname = `/${run}_${id}`;
-    return parsed.toString();
-  };
+  const url = (id: string): string => databaseUrlOn(serverUrl, `${run}_${id}`);
   return {
     name: 'postgres',
     env: (id) => ({ PRODUCTS_DATABASE_URL: url(id), TEST_TARGET_URL: url(id) }),
     url,
     create: async (id) => {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE "${run}_${id}"`).finally(() => admin.end());
+      await onServer(serverUrl, (admin) => admin.query(`CREATE DATABASE "${run}_${id}"`));
     },
-    cleanup: async () => {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      try {
+    cleanup: () =>
+      onServer(serverUrl, async (admin) => {
         const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${run}\\_%`]);
         for (const { datname } of rows) await admin.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    },
+      }),
   };
 }
 
-export async function shadowDatabases(serverUrl: string): Promise<string[]> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
+export function shadowDatabases(serverUrl: string): Promise<string[]> {
+  return onServer(serverUrl, async (admin) => {
     const { rows } = await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'`,
     );
     return rows.map((row) => row.datname);
-  } finally {
-    await admin.end();
-  }
+  });
 }
 
 /** A scratch project: a copy of the products schema (no generator) and a config for database `id`. */
