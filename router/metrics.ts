@@ -1,6 +1,6 @@
 import { CircuitState } from 'cockatiel';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { ServiceMetrics } from '../lib/observability/metrics';
+import { LATENCY_BUCKETS, type ServiceMetrics } from '../lib/observability/metrics';
 
 /** Why a subgraph call got no GraphQL answer (router/subgraph-source.ts). */
 export type SubgraphFailureReason = 'timeout' | 'unreachable' | 'bad_answer' | 'circuit_open';
@@ -20,7 +20,7 @@ export function subgraphCallMetrics(metrics: ServiceMetrics): SubgraphCallMetric
     name: 'router_subgraph_fetch_duration_seconds',
     help: 'Time of each call from the router to a subgraph, by subgraph and outcome (ok: a GraphQL answer; failed: none)',
     labelNames: ['subgraph', 'outcome'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: LATENCY_BUCKETS,
     registers,
   });
   const failures = new Counter({

@@ -33,7 +33,8 @@ export type Outcome = 'ok' | 'partial' | 'error';
 
 /** Client-chosen operation names become labels: at most this many distinct ones per service, then "(other)". */
 const MAX_OPERATION_NAMES = 200;
-const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds: 5 ms to 10 s, for every latency histogram of every service. */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 let processRegistry: Registry | undefined;
 /** Process metrics (CPU, memory, event loop, GC), once per process: services sharing one (tests) share them. */
