@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { lockDataDir } from '../../lib/db/lock';
+import { DataDirLockedError, lockDataDir } from '../../lib/db/lock';
 import { listMigrationNames } from '../../lib/db/migrations/migrations-dir';
 import {
   COMMITTED,
@@ -24,6 +24,23 @@ import {
   shadowDatabases,
   type Target,
 } from '../../testing/prisma-cli';
+
+/**
+ * Takes the dir's lock as a starting service would, once the engine of the command before has let
+ * go of it: the CLI returns as soon as it has its answer and leaves its engine to close PGlite and
+ * release the lock on SIGTERM, a few milliseconds later.
+ */
+async function lockOnceFree(dir: string, owner: string): Promise<() => void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return lockDataDir(dir, owner);
+    } catch (error) {
+      if (!(error instanceof DataDirLockedError) || !error.message.includes('(prisma schema engine') || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
 
 /** Defines every case for `target`, its files under `tmp`. */
 export function prismaEngineCases(target: Target, tmp: string): void {
@@ -84,7 +101,7 @@ export function prismaEngineCases(target: Target, tmp: string): void {
       if (target.name === 'pglite') {
         test('refuses a data dir that a running service holds, naming the holder', async () => {
           const dir = target.url('deployed').slice('pglite:'.length);
-          const release = lockDataDir(dir, 'products service');
+          const release = await lockOnceFree(dir, 'products service');
           try {
             const run = await prisma(['migrate', 'deploy', '--config', PRODUCTS_CONFIG], env);
             expect(run.code).not.toBe(0);
