@@ -32,6 +32,8 @@ const shared = {
 module.exports = {
   testTimeout: 120000,
   maxWorkers: WORKERS,
+  // Scratch databases in memory (/dev/shm) when the machine has room: see the file.
+  globalSetup: '<rootDir>/testing/global-setup.js',
   testSequencer: '<rootDir>/testing/sequencer.js',
   projects: [
     {
