@@ -82,6 +82,9 @@ export async function startSupergraph(target: Target, extraEnv: Record<string, s
     TRUST_PROXY: 'loopback',
     // Durability is tested in tests/integration/embedded-db.test.ts; here it would only slow every write ~3.5x.
     EMBEDDED_DB_FSYNC: 'false',
+    // scrypt with N = 2^10 (the default is 2^14, tests/integration/rate-limit.test.ts): the suite
+    // hashes ~460 passwords, ~40 ms of CPU each at the default.
+    PASSWORD_SCRYPT_COST: '10',
     ...extraEnv,
   };
   const running: RunningService[] = [];

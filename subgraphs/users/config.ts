@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadServiceConfig, readInteger, readUrl, type ServiceConfig } from '../../lib/config';
 import { DEFAULT_AUTH_LIMITS, type AuthLimitsConfig } from './auth-limits';
-import type { PasswordHashLimits } from './password';
+import { DEFAULT_SCRYPT_COST, MIN_PRODUCTION_SCRYPT_COST, type PasswordHashing } from './password';
 import { DEFAULT_REFRESH_TOKEN_TTL_DAYS } from './refresh-tokens';
 import { checkPassword, normalizeEmail } from './validation';
 
@@ -19,8 +19,8 @@ export interface UsersConfig extends ServiceConfig {
   authLimits: AuthLimitsConfig;
   /** Where rate-limit counters live: Redis at `REDIS_URL` (shared by replicas) or memory; keys start with `REDIS_KEY_PREFIX`. */
   rateLimitStore: { redisUrl?: string; keyPrefix: string };
-  /** Password hashes at once and waiting (`PASSWORD_HASH_CONCURRENCY`, `PASSWORD_HASH_QUEUE_SIZE`). */
-  passwordHashing: PasswordHashLimits;
+  /** Password hashes at once and waiting, and their cost (`PASSWORD_HASH_CONCURRENCY`, `PASSWORD_HASH_QUEUE_SIZE`, `PASSWORD_SCRYPT_COST`). */
+  passwordHashing: PasswordHashing;
 }
 
 export function loadUsersConfig(env: Record<string, string | undefined> = process.env): UsersConfig {
@@ -47,12 +47,15 @@ export function loadUsersConfig(env: Record<string, string | undefined> = proces
     jwtPreviousKey: env.JWT_PREVIOUS_KEY || undefined,
     refreshTokenTtlMs,
     admin,
-    ...readAbuseLimits(env),
+    ...readAbuseLimits(env, base.production),
   };
 }
 
 /** The limits that keep anonymous callers from guessing passwords or saturating the CPU with hashes. */
-function readAbuseLimits(env: Record<string, string | undefined>): Pick<UsersConfig, 'authLimits' | 'rateLimitStore' | 'passwordHashing'> {
+function readAbuseLimits(
+  env: Record<string, string | undefined>,
+  production: boolean,
+): Pick<UsersConfig, 'authLimits' | 'rateLimitStore' | 'passwordHashing'> {
   const defaults = DEFAULT_AUTH_LIMITS;
   const authLimits = {
     ipAttempts: readInteger(env, 'AUTH_RATE_LIMIT_IP_ATTEMPTS', defaults.ipAttempts, 1, 1_000_000),
@@ -69,12 +72,17 @@ function readAbuseLimits(env: Record<string, string | undefined>): Pick<UsersCon
   }
   // scrypt runs on libuv's threadpool: more hashes at once than it has threads only queue there.
   const threadpool = readInteger(env, 'UV_THREADPOOL_SIZE', 4, 1, 1024);
+  const scryptCost = readInteger(env, 'PASSWORD_SCRYPT_COST', DEFAULT_SCRYPT_COST, 10, 20);
+  if (production && scryptCost < MIN_PRODUCTION_SCRYPT_COST) {
+    throw new ConfigError(`PASSWORD_SCRYPT_COST must be at least ${MIN_PRODUCTION_SCRYPT_COST} in production (got ${scryptCost}).`);
+  }
   return {
     authLimits,
     rateLimitStore: { redisUrl, keyPrefix: env.REDIS_KEY_PREFIX || 'commerce:' },
     passwordHashing: {
       concurrency: readInteger(env, 'PASSWORD_HASH_CONCURRENCY', threadpool, 1, 1024),
       queueSize: readInteger(env, 'PASSWORD_HASH_QUEUE_SIZE', 32, 0, 100_000),
+      scryptCost,
     },
   };
 }

@@ -2,16 +2,25 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 import { badInput, clientError, ErrorCode } from '../../lib/graphql/errors';
 import { Semaphore, SemaphoreFullError } from '../../lib/semaphore';
 
-const PARAMS = { N: 16384, r: 8, p: 1 } as const;
+/** scrypt's cost is N = 2^cost; each hash then takes 128 * N * r bytes (16 MiB at the default). */
+export const DEFAULT_SCRYPT_COST = 14;
+/** The lowest cost production accepts; lower ones exist for tests, whose hundreds of sign-ups would otherwise dominate their CPU. */
+export const MIN_PRODUCTION_SCRYPT_COST = 14;
+const R = 8;
+const P = 1;
 const KEY_LENGTH = 64;
 
 /** Longer passwords are refused before hashing: a hash must not cost more for a longer input an attacker chooses. */
 export const MAX_PASSWORD_LENGTH = 200;
 
-/** How many hashes may run at once and wait for a slot (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE_SIZE). */
-export interface PasswordHashLimits {
+/** How new hashes are made, and how many may run at once and wait for a slot. */
+export interface PasswordHashing {
+  /** PASSWORD_HASH_CONCURRENCY */
   concurrency: number;
+  /** PASSWORD_HASH_QUEUE_SIZE */
   queueSize: number;
+  /** PASSWORD_SCRYPT_COST: log2 of scrypt's N for new hashes; existing hashes keep the cost they were made with. */
+  scryptCost: number;
 }
 
 /**
@@ -20,10 +29,12 @@ export interface PasswordHashLimits {
  * call fails at once, instead of piling up work and memory until every request times out.
  */
 let gate = new Semaphore(4, 32);
+let scryptCost = DEFAULT_SCRYPT_COST;
 
-/** Sets the gate's size; the users service calls it once at start-up with its config. */
-export function limitPasswordHashing(limits: PasswordHashLimits): void {
-  gate = new Semaphore(limits.concurrency, limits.queueSize);
+/** Sets the gate's size and the cost of new hashes; the users service calls it once at start-up with its config. */
+export function configurePasswordHashing(settings: PasswordHashing): void {
+  gate = new Semaphore(settings.concurrency, settings.queueSize);
+  scryptCost = settings.scryptCost;
 }
 
 /** Hashes computed by this process so far (hash and verify alike); tests read it to prove a refusal cost none. */
@@ -33,8 +44,12 @@ async function derive(password: string, salt: Buffer, options: ScryptOptions): P
   try {
     return await gate.run(() => {
       hashingStats.derivations++;
+      // Node refuses more than 32 MiB by default: allow what these parameters need (cost 17 needs 128 MiB).
+      const maxmem = 2 * 128 * options.N! * options.r!;
       return new Promise<Buffer>((resolve, reject) =>
-        scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key))),
+        scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { ...options, maxmem }, (error, key) =>
+          error ? reject(error) : resolve(key),
+        ),
       );
     });
   } catch (error) {
@@ -58,8 +73,9 @@ export function refuseOverlongPassword(password: string): void {
 /** A salted scrypt hash, stored as `scrypt$N$r$p$salt$key` so the parameters can be raised later. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, PARAMS);
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const N = 2 ** scryptCost;
+  const key = await derive(password, salt, { N, r: R, p: P });
+  return ['scrypt', N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
@@ -70,5 +86,21 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** A hash to verify against when the email is unknown, so timing does not reveal which emails exist. */
-export const UNKNOWN_USER_HASH = hashPassword(randomBytes(16).toString('hex'));
+let unknownUser: { cost: number; hash: Promise<string> } | undefined;
+
+/**
+ * A hash to verify against when the email is unknown, so timing does not reveal which emails
+ * exist. Made at the cost new hashes are made with, once per cost (not at import time, which is
+ * before the service has configured that cost).
+ */
+export function unknownUserHash(): Promise<string> {
+  if (unknownUser?.cost !== scryptCost) {
+    const entry = { cost: scryptCost, hash: hashPassword(randomBytes(16).toString('hex')) };
+    // A failure (the gate full) is not kept: the next sign-in tries again.
+    entry.hash.catch(() => {
+      if (unknownUser === entry) unknownUser = undefined;
+    });
+    unknownUser = entry;
+  }
+  return unknownUser.hash;
+}

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../lib/db/errors';
 import type { Resolvers } from './generated/graphql';
 import { userKeyset, USERS_ORDER } from './data';
 import { usersErrors } from './errors';
-import { hashPassword, refuseOverlongPassword, UNKNOWN_USER_HASH, verifyPassword } from './password';
+import { hashPassword, refuseOverlongPassword, unknownUserHash, verifyPassword } from './password';
 import { authPayload, sessionMutations } from './sessions';
 import { checkName, checkPassword, normalizeEmail } from './validation';
 
@@ -47,7 +47,7 @@ export const resolvers: Resolvers = {
       const email = args.email.trim().toLowerCase();
       await context.authLimits.countSignIn(email);
       const user = await context.store.findByEmail(email);
-      const valid = await verifyPassword(args.password, user?.passwordHash ?? (await UNKNOWN_USER_HASH));
+      const valid = await verifyPassword(args.password, user?.passwordHash ?? (await unknownUserHash()));
       if (!user || !valid) throw usersErrors.error('INVALID_CREDENTIALS', 'The email or password is wrong.');
       await context.authLimits.signedIn(email);
       return authPayload(context, user);

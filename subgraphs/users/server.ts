@@ -13,7 +13,7 @@ import { loadUsersConfig, type UsersConfig } from './config';
 import { createContextFactory, type UsersContext } from './context';
 import { UsersStore } from './data';
 import { usersErrors } from './errors';
-import { limitPasswordHashing } from './password';
+import { configurePasswordHashing, unknownUserHash } from './password';
 import { resolvers } from './resolvers';
 import { ensureAdmin, seedDemoUsers } from './seed';
 
@@ -35,7 +35,9 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
   }
   // The users service trusts its own keys directly; every other service fetches its JWKS.
   const verify = createTokenVerifier({ jwks: jwksDocument(signingKey, previousKeys), ...USER_TOKEN });
-  limitPasswordHashing(config.passwordHashing);
+  configurePasswordHashing(config.passwordHashing);
+  // Made now, so that an unknown email's first sign-in costs one hash, as a known one's does.
+  unknownUserHash().catch(() => {});
   // Made last, once nothing above can fail. A Redis down at start-up only costs one failed connection attempt.
   const limitStore = createRateLimitStore({ ...config.rateLimitStore, log });
   await limitStore.connected();

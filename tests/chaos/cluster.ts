@@ -75,6 +75,7 @@ export class Cluster {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       AUTH_RATE_LIMIT_IP_ATTEMPTS: '1000000',
+      PASSWORD_SCRYPT_COST: '10',
       SUBGRAPH_TIMEOUT_MS: String(TIMEOUTS.subgraphTimeoutMs),
       SUBGRAPH_BREAKER_COOLDOWN_MS: String(TIMEOUTS.breakerCooldownMs),
       PRODUCTS_CALL_TIMEOUT_MS: String(TIMEOUTS.productsCallTimeoutMs),

@@ -38,9 +38,12 @@ function storeEnv(kind: StoreKind, prefix: string): Record<string, string> {
 async function startUsers(target: Target, env: Record<string, string>): Promise<{ query: QueryFn; stop(): Promise<void> }> {
   const databases = await createTestDatabases(target, ['users']);
   try {
-    const service = await startService(await buildUsersService(loadUsersConfig({ ...databases.env, NODE_ENV: 'test', ...env })), {
-      port: 0,
-    });
+    const service = await startService(
+      await buildUsersService(loadUsersConfig({ ...databases.env, NODE_ENV: 'test', PASSWORD_SCRYPT_COST: '10', ...env })),
+      {
+        port: 0,
+      },
+    );
     return { query: queryAt(service.url), stop: async () => (await service.stop(), await databases.drop()) };
   } catch (error) {
     await databases.drop();

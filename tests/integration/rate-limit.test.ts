@@ -5,7 +5,7 @@ import { Semaphore, SemaphoreFullError } from '../../lib/semaphore';
 import type { Logger } from '../../lib/log';
 import { AuthLimits } from '../../subgraphs/users/auth-limits';
 import { loadUsersConfig } from '../../subgraphs/users/config';
-import { hashingStats, hashPassword, limitPasswordHashing, verifyPassword } from '../../subgraphs/users/password';
+import { configurePasswordHashing, DEFAULT_SCRYPT_COST, hashingStats, hashPassword, verifyPassword } from '../../subgraphs/users/password';
 
 // Unit tests: no database. The Redis cases run when TEST_REDIS_URL names a Redis (e.g. redis://127.0.0.1:6379).
 const REDIS_URL = TEST_REDIS_URL;
@@ -159,10 +159,10 @@ describe('Semaphore', () => {
 });
 
 describe('password hashing gate', () => {
-  afterAll(() => limitPasswordHashing({ concurrency: 4, queueSize: 32 }));
+  afterAll(() => configurePasswordHashing({ concurrency: 4, queueSize: 32, scryptCost: DEFAULT_SCRYPT_COST }));
 
   test('past concurrency and queue, hash and verify fail at once with SERVICE_UNAVAILABLE and retryAfterSeconds', async () => {
-    limitPasswordHashing({ concurrency: 1, queueSize: 1 });
+    configurePasswordHashing({ concurrency: 1, queueSize: 1, scryptCost: DEFAULT_SCRYPT_COST });
     const stored = await hashPassword('password-123');
     const before = hashingStats.derivations;
     const results = await Promise.allSettled([
@@ -178,6 +178,23 @@ describe('password hashing gate', () => {
     }
     expect((results[1] as PromiseFulfilledResult<boolean>).value).toBe(true);
   });
+
+  test('new hashes take the configured cost; a hash keeps the cost it was made with', async () => {
+    configurePasswordHashing({ concurrency: 4, queueSize: 32, scryptCost: DEFAULT_SCRYPT_COST });
+    const standard = await hashPassword('password-123');
+    expect(standard).toMatch(/^scrypt\$16384\$8\$1\$/);
+    configurePasswordHashing({ concurrency: 4, queueSize: 32, scryptCost: 10 });
+    const cheap = await hashPassword('password-123');
+    expect(cheap).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(await verifyPassword('password-123', standard)).toBe(true);
+    expect(await verifyPassword('password-124', standard)).toBe(false);
+    expect(await verifyPassword('password-123', cheap)).toBe(true);
+    // 64 MiB: twice what Node's scrypt allows unless told otherwise.
+    configurePasswordHashing({ concurrency: 4, queueSize: 32, scryptCost: 16 });
+    const costly = await hashPassword('password-123');
+    expect(costly).toMatch(/^scrypt\$65536\$8\$1\$/);
+    expect(await verifyPassword('password-123', costly)).toBe(true);
+  });
 });
 
 describe('users config: abuse limits', () => {
@@ -186,7 +203,7 @@ describe('users config: abuse limits', () => {
   test('defaults: 30 attempts per IP per minute, 10 failures per email per 15 minutes, hashes = threadpool size, memory store', () => {
     const config = loadUsersConfig(base);
     expect(config.authLimits).toEqual({ ipAttempts: 30, ipWindowSeconds: 60, emailFailures: 10, emailWindowSeconds: 900 });
-    expect(config.passwordHashing).toEqual({ concurrency: 4, queueSize: 32 });
+    expect(config.passwordHashing).toEqual({ concurrency: 4, queueSize: 32, scryptCost: 14 });
     expect(config.rateLimitStore).toEqual({ redisUrl: undefined, keyPrefix: 'commerce:' });
     expect(loadUsersConfig({ ...base, UV_THREADPOOL_SIZE: '8' }).passwordHashing.concurrency).toBe(8);
   });
@@ -198,9 +215,20 @@ describe('users config: abuse limits', () => {
     ['AUTH_RATE_LIMIT_EMAIL_WINDOW_SECONDS', '1.5'],
     ['PASSWORD_HASH_CONCURRENCY', '0'],
     ['PASSWORD_HASH_QUEUE_SIZE', 'many'],
+    ['PASSWORD_SCRYPT_COST', '9'],
+    ['PASSWORD_SCRYPT_COST', '21'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['REDIS_URL', 'not a url'],
   ])('%s=%s fails naming the variable', (name, value) => {
     expect(() => loadUsersConfig({ ...base, [name]: value })).toThrow(name);
+  });
+
+  test('production refuses a scrypt cost below 14; tests may go down to 10', () => {
+    const production = { ...base, NODE_ENV: 'production', JWT_PRIVATE_KEY: 'unused here' };
+    expect(() => loadUsersConfig({ ...production, PASSWORD_SCRYPT_COST: '13' })).toThrow(
+      /PASSWORD_SCRYPT_COST must be at least 14 in production/,
+    );
+    expect(loadUsersConfig({ ...production, PASSWORD_SCRYPT_COST: '15' }).passwordHashing.scryptCost).toBe(15);
+    expect(loadUsersConfig({ ...base, PASSWORD_SCRYPT_COST: '10' }).passwordHashing.scryptCost).toBe(10);
   });
 });
