@@ -1,4 +1,5 @@
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 /** Free space a run may need there: two workers' supergraphs, the templates and the Prisma CLI tests' clusters. */
@@ -37,5 +38,5 @@ module.exports = function globalSetup() {
   // Node 22.1+ keeps the bytecode of the modules it compiles here, so the many processes the tests
   // start (the Prisma CLI, its engine, whole services) skip most of their compiling after the first
   // one; the CLI alone spends ~0.2 s of its ~0.8 s on it. Older Node ignores the variable.
-  process.env.NODE_COMPILE_CACHE ??= path.join(root ?? require('node:os').tmpdir(), 'node-compile-cache');
+  process.env.NODE_COMPILE_CACHE ??= path.join(root ?? os.tmpdir(), 'node-compile-cache');
 };

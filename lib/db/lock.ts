@@ -6,6 +6,14 @@ import path from 'node:path';
 /** Thrown when another live process (or this one) already holds a data dir. */
 export class DataDirLockedError extends Error {
   readonly code = 'DATA_DIR_LOCKED';
+
+  constructor(
+    message: string,
+    /** Who holds the lock, as it named itself (`owner`), when that could be read. */
+    readonly holderOwner?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Where a process runs: its pid only means something to a reader with the same three. */
@@ -208,6 +216,7 @@ function lockedBy(dir: string, holder: Holder | 'unreadable', staleMs: number): 
   return new DataDirLockedError(
     `${dir} is in use by process ${holder.pid} (${holder.owner}, since ${holder.since}${where}). ` +
       `Stop that process first, or point DATA_DIR (or the database URL) at another directory.${takeover}`,
+    holder.owner,
   );
 }
 

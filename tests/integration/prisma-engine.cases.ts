@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DataDirLockedError, lockDataDir } from '../../lib/db/lock';
 import { listMigrationNames } from '../../lib/db/migrations/migrations-dir';
+import { LOCK_OWNER } from '../../tools/prisma-engine/targets/pglite';
 import {
   COMMITTED,
   expectOk,
@@ -36,7 +37,7 @@ async function lockOnceFree(dir: string, owner: string): Promise<() => void> {
     try {
       return lockDataDir(dir, owner);
     } catch (error) {
-      if (!(error instanceof DataDirLockedError) || !error.message.includes('(prisma schema engine') || Date.now() > deadline) throw error;
+      if (!(error instanceof DataDirLockedError) || error.holderOwner !== LOCK_OWNER || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
