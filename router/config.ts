@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, jwksUrlOf, readInteger, readPort, subgraphUrl } from '../lib/config';
+import { ConfigError, jwksUrlOf, readBoolean, readInteger, readPort, subgraphUrl } from '../lib/config';
 import { portVariable, ROUTER, SUBGRAPHS, type SubgraphEntry } from '../lib/services';
 import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
 import { loadMetricsConfig, type MetricsConfig } from '../lib/observability/metrics';
@@ -35,6 +35,8 @@ export interface SubgraphCallPolicy {
   breakerFailures: number;
   /** How long an open circuit fails calls at once before one probe is let through (`SUBGRAPH_BREAKER_COOLDOWN_MS`). @default 10000 */
   breakerCooldownMs: number;
+  /** Identical queries in flight share one subgraph call (`SUBGRAPH_DEDUPLICATE`); never mutations. @default true */
+  deduplicate: boolean;
 }
 
 export function loadRouterConfig(env: Env = process.env, registry: readonly SubgraphEntry[] = SUBGRAPHS): RouterConfig {
@@ -61,6 +63,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
       ),
       breakerFailures: readInteger(env, 'SUBGRAPH_BREAKER_FAILURES', 5, 1, 1000),
       breakerCooldownMs: readInteger(env, 'SUBGRAPH_BREAKER_COOLDOWN_MS', 10_000, 100, 600_000),
+      deduplicate: readBoolean(env, 'SUBGRAPH_DEDUPLICATE', true),
     },
   };
 }

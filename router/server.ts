@@ -34,6 +34,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
         timeoutMs: calls.timeoutMsBySubgraph[name] ?? calls.timeoutMs,
         breakerFailures: calls.breakerFailures,
         breakerCooldownMs: calls.breakerCooldownMs,
+        deduplicate: calls.deduplicate,
         log,
         metrics: callMetrics,
       }),

@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { CircuitState, circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError } from 'graphql';
+import { Pool } from 'undici';
 import { ErrorCode } from '../lib/graphql/errors';
 import type { Logger } from '../lib/log';
 import { outgoingHeaders } from '../lib/observability/propagation';
@@ -21,6 +22,8 @@ export interface SubgraphCallOptions {
   timeoutMs: number;
   breakerFailures: number;
   breakerCooldownMs: number;
+  /** Share one call among identical queries in flight (same body and Authorization); never mutations. */
+  deduplicate: boolean;
   log: Logger;
   metrics: SubgraphCallMetrics;
 }
@@ -33,11 +36,15 @@ export interface SubgraphCallOptions {
  * - A subgraph answers some GraphQL errors with a 4xx/5xx status (401 UNAUTHENTICATED, 429
  *   RATE_LIMITED, 503 SERVICE_UNAVAILABLE); read as GraphQL-over-HTTP, a well-formed GraphQL body is
  *   a GraphQL response whatever the status, so its errors reach the client with their codes.
- * - Each call has a deadline, over Node's pooled keep-alive connections (undici). A call that times
+ * - Each call has a deadline, over a keep-alive connection pool of its own (undici's Pool, without
+ *   the WHATWG streams and Request/Response objects of `fetch`). A call that times
  *   out, cannot connect or gets no GraphQL answer fails only the fields this subgraph owns, with one
  *   SUBGRAPH_UNAVAILABLE error naming the service (never its URL or body); the gateway answers the
  *   rest. After `breakerFailures` such failures in a row the circuit opens (cockatiel): calls fail at
  *   once for `breakerCooldownMs`, then one probe decides whether it closes again.
+ * - Identical queries in flight at once (same body and Authorization) share one call, as Apollo
+ *   Router's `deduplicate_query`: every caller gets its own copy of the answer. Mutations are
+ *   never shared. The shared call carries the first caller's request id and address.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(options: SubgraphCallOptions) {
@@ -62,6 +69,12 @@ class SubgraphFailure extends Error {
   }
 }
 
+/** What one call to the subgraph gave: enough to hand each caller its own response. */
+interface Answer {
+  text: string;
+  contentType: string;
+}
+
 function boundedFetcher(options: SubgraphCallOptions): Fetcher {
   const breaker: CircuitBreakerPolicy = circuitBreaker(handleAll, {
     halfOpenAfter: options.breakerCooldownMs,
@@ -73,32 +86,32 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
   breaker.onReset(() => options.log.info('subgraph circuit closed', { subgraph: options.name }));
   options.metrics.circuit(options.name, CircuitState.Closed);
   breaker.onStateChange((state) => options.metrics.circuit(options.name, state));
+  const address = new URL(options.url);
+  const pool = new Pool(address.origin, { keepAliveTimeout: 30_000 });
+  const path = `${address.pathname}${address.search}`;
 
-  return async (url, init) => {
+  const call = async (headers: Record<string, string>, body: string): Promise<Answer> => {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     try {
       const answer = await breaker.execute(async () => {
-        let response: Response;
+        let text: string;
+        let status: number;
+        let contentType: string;
         try {
-          response = await fetch(url, {
-            method: init?.method,
-            headers: init?.headers,
-            body: typeof init?.body === 'string' ? init.body : init?.body?.toString('utf8'),
-            signal: AbortSignal.timeout(options.timeoutMs),
-          });
+          const response = await pool.request({ path, method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
+          status = response.statusCode;
+          contentType = String(response.headers['content-type'] ?? 'application/json');
+          text = await response.body.text();
         } catch (error) {
-          const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+          const timedOut = (error as Error).name === 'TimeoutError';
           throw new SubgraphFailure(
             timedOut ? `no answer within ${options.timeoutMs} ms` : 'unreachable',
             timedOut ? 'timeout' : 'unreachable',
           );
         }
-        const text = await response.text().catch(() => {
-          throw new SubgraphFailure(`no answer within ${options.timeoutMs} ms`, 'timeout');
-        });
-        if (response.ok || isGraphQLResponse(text)) return graphQLResponse(response, text);
-        throw new SubgraphFailure(`answered HTTP ${response.status} without a GraphQL body`, 'bad_answer');
+        if ((status >= 200 && status < 300) || isGraphQLResponse(text)) return { text, contentType };
+        throw new SubgraphFailure(`answered HTTP ${status} without a GraphQL body`, 'bad_answer');
       });
       options.metrics.called(options.name, 'ok', seconds());
       return answer;
@@ -120,6 +133,37 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
       });
     }
   };
+
+  const inFlight = new Map<string, Promise<Answer>>();
+  return async (_url, init) => {
+    const body = typeof init?.body === 'string' ? init.body : (init?.body?.toString('utf8') ?? '');
+    const headers = plainHeaders(init?.headers);
+    const key = options.deduplicate && !isMutation(body) ? `${headers.authorization ?? ''}\n${body}` : undefined;
+    let answer = key === undefined ? undefined : inFlight.get(key);
+    if (!answer) {
+      answer = call(headers, body);
+      if (key !== undefined) {
+        inFlight.set(key, answer);
+        const forget = () => inFlight.delete(key);
+        answer.then(forget, forget);
+      }
+    }
+    return graphQLResponse(await answer);
+  };
+}
+
+/** The gateway's subgraph operations are printed by its query planner: `mutation…` first, if one. */
+const isMutation = (body: string): boolean => /"query":"\s*mutation\b/.test(body);
+
+function plainHeaders(headers: unknown): Record<string, string> {
+  const plain: Record<string, string> = {};
+  if (!headers) return plain;
+  const entries =
+    typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function'
+      ? (headers as Iterable<[string, string]>)
+      : Object.entries(headers as Record<string, string>);
+  for (const [name, value] of entries) plain[name.toLowerCase()] = value;
+  return plain;
 }
 
 function isGraphQLResponse(text: string): boolean {
@@ -135,17 +179,18 @@ function isGraphQLResponse(text: string): boolean {
   }
 }
 
-/** The answer as the gateway reads it: a 200 holding the body already read. */
-function graphQLResponse(response: Response, text: string): FetcherResponse {
+/** The answer as the gateway reads it: a 200 of its own, holding the body already read. */
+function graphQLResponse({ text, contentType }: Answer): FetcherResponse {
   const answer: FetcherResponse = {
     bodyUsed: false,
-    url: response.url,
-    redirected: response.redirected,
+    url: '',
+    redirected: false,
     status: 200,
     ok: true,
     statusText: 'OK',
-    // undici's Headers is iterable at run time; the DOM typings of this project's lib leave that out.
-    headers: response.headers as unknown as FetcherResponse['headers'],
+    // The gateway reads only Content-Type; undici's Headers is iterable at run time, which the DOM
+    // typings of this project's lib leave out.
+    headers: new Headers({ 'content-type': contentType }) as unknown as FetcherResponse['headers'],
     arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
     text: async () => text,
     json: async () => JSON.parse(text),
