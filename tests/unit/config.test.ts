@@ -218,7 +218,13 @@ describe('router settings (router/config.ts)', () => {
     expect(config).toMatchObject({ production: false, port: 4000, subgraphUrls: {} });
     expect(config.supergraphPath).toBe(path.join(PROJECT_ROOT, 'router', 'supergraph.graphql'));
     expect(config.usersJwksUrl.href).toBe('http://localhost:4001/.well-known/jwks.json');
-    expect(config.subgraphCalls).toEqual({ timeoutMs: 5000, timeoutMsBySubgraph: {}, breakerFailures: 5, breakerCooldownMs: 10_000, deduplicate: true });
+    expect(config.subgraphCalls).toEqual({
+      timeoutMs: 5000,
+      timeoutMsBySubgraph: {},
+      breakerFailures: 5,
+      breakerCooldownMs: 10_000,
+      deduplicate: true,
+    });
   });
 
   test('a subgraph is overridden only when its <NAME>_URL or <NAME>_PORT is set', () => {
