@@ -447,7 +447,7 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
     ];
     const scenarioTables = only.map((name) => {
       const scenario = scenarios(seeded, { admin: '', customers: [] }).find((candidate) => candidate.name === name)!;
-      return `## ${name}: ${scenario.describe}\n\n${scenarioTable(scenario, results.get(name)!, rounds, seconds)}`;
+      return `## ${name}: ${scenario.describe}\n\n${scenarioTable(scenario, results.get(name)!, rounds, seconds)}\n`;
     });
     const file = path.join(PROJECT_ROOT, '.data', 'bench', `gateways-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
