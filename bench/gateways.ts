@@ -79,7 +79,6 @@ interface Round {
   rps: number;
   p50: number;
   p99: number;
-  answered: number;
   errors: number;
   /** CPU per answered request, in ms, of the gateway and of each subgraph. */
   cpu: Record<string, number>;
@@ -395,7 +394,8 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const idleRss = Object.fromEntries(all().map(({ name, child }) => [name, rssMiB(child.pid!)]));
 
-    const results = new Map<ScenarioName, Map<Gateway, Round[]>>();
+    /** Each scenario's heading and table, printed as it ends and written to the report at the end. */
+    const sections: string[] = [];
     for (const scenarioName of only) {
       // Tokens live 15 minutes: fresh ones for every scenario.
       const [admin] = await signIn(urls.users, [ADMIN]);
@@ -424,14 +424,14 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
             rps: result.requests.average,
             p50: result.latency.p50,
             p99: result.latency.p99,
-            answered,
             errors: errors + result.errors,
             cpu: Object.fromEntries(measured.map(({ name }, i) => [i === 0 ? 'gateway' : name, (after[i]! - before[i]!) / answered])),
           });
         }
       }
-      results.set(scenario.name, perGateway);
-      console.log(scenarioTable(scenario, perGateway, rounds, seconds));
+      const table = scenarioTable(perGateway);
+      console.log(table);
+      sections.push(`## ${scenario.name}: ${scenario.describe}\n\n${table}\n`);
     }
     const afterRss = Object.fromEntries(all().map(({ name, child }) => [name, rssMiB(child.pid!)]));
     const memory = [
@@ -445,13 +445,9 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
       '',
       `\`npm run bench -- gateways ${seconds} ${rounds} ${only.join(',')}\`${server ? ' with BENCH_DATABASE_URL (PostgreSQL)' : ' (embedded databases)'}, Node ${process.version}, ${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per gateway, alternating; medians.`,
     ];
-    const scenarioTables = only.map((name) => {
-      const scenario = scenarios(seeded, { admin: '', customers: [] }).find((candidate) => candidate.name === name)!;
-      return `## ${name}: ${scenario.describe}\n\n${scenarioTable(scenario, results.get(name)!, rounds, seconds)}\n`;
-    });
     const file = path.join(PROJECT_ROOT, '.data', 'bench', `gateways-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, [...header, '', ...scenarioTables, '## Memory', '', memory, ''].join('\n'));
+    fs.writeFileSync(file, [...header, '', ...sections, '## Memory', '', memory, ''].join('\n'));
     console.log(`\nWritten to ${path.relative(process.cwd(), file)}`);
   } finally {
     await Promise.all(all().map(({ child }) => stop(child)));
@@ -459,7 +455,7 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
   }
 }
 
-function scenarioTable(_scenario: Scenario, perGateway: Map<Gateway, Round[]>, _rounds: number, _seconds: number): string {
+function scenarioTable(perGateway: Map<Gateway, Round[]>): string {
   const medianOf = (gateway: Gateway, value: (round: Round) => number) => median(perGateway.get(gateway)!.map(value));
   const rps = (gateway: Gateway) => medianOf(gateway, (round) => round.rps);
   const rows = GATEWAYS.map((gateway) => {
