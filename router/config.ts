@@ -21,6 +21,11 @@ export interface RouterConfig {
   /** CORS, trusted proxies and operation limits (lib/edge-config.ts). */
   edge: EdgeConfig;
   subgraphCalls: SubgraphCallPolicy;
+  /**
+   * Keep answers the subgraphs mark public and cacheable (`@cacheControl`, the catalogue) and serve
+   * them again until their max-age runs out (`RESPONSE_CACHE`). @default true
+   */
+  responseCache: boolean;
   /** Where GET /metrics is served (`METRICS_PORT`, `METRICS_PUBLIC`; lib/observability/metrics.ts). */
   metrics: MetricsConfig;
 }
@@ -50,6 +55,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
     metrics: loadMetricsConfig(env, production),
+    responseCache: readBoolean(env, 'RESPONSE_CACHE', true),
     subgraphCalls: {
       timeoutMs: readInteger(env, 'SUBGRAPH_TIMEOUT_MS', 5000, 1, 600_000),
       timeoutMsBySubgraph: Object.fromEntries(

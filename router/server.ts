@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
+import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { createTokenVerifier, USER_TOKEN } from '../lib/auth/tokens';
 import { viewerFromAuthorization } from '../lib/auth/viewer';
 import { ConfigError } from '../lib/config';
@@ -16,6 +17,12 @@ export type { RouterContext };
  * The router: an Apollo Gateway over a static supergraph file. It checks the caller's token at the
  * edge (a bad token is refused before any subgraph is called) and forwards the Authorization
  * header and the client's address (router/subgraph-source.ts).
+ *
+ * Answers every subgraph it touched marked public and cacheable (the catalogue's `@cacheControl`,
+ * sent as `Cache-Control`) are kept in memory and served again, to anyone, until the shortest
+ * max-age among them runs out (Apollo's response-cache plugin). Nothing invalidates them sooner: a
+ * change to a product shows within its max-age. Answers with errors, mutations and anything a
+ * subgraph did not mark (orders, users) are never kept.
  */
 export function buildRouter(config: RouterConfig): ServiceDefinition<RouterContext> {
   if (!fs.existsSync(config.supergraphPath)) {
@@ -48,6 +55,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     metrics,
     metricsConfig: config.metrics,
     graph: { gateway },
+    plugins: config.responseCache ? [responseCachePlugin<RouterContext>()] : [],
     context: async ({ headers, clientIp }) => {
       // Refuse a bad token here, at the edge; a good one (or none) is passed on as it came.
       const viewer = await viewerFromAuthorization(headers.authorization, verify);

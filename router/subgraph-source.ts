@@ -73,6 +73,8 @@ class SubgraphFailure extends Error {
 interface Answer {
   text: string;
   contentType: string;
+  /** The subgraph's `Cache-Control`: the gateway lets it bound how long the whole answer may be kept. */
+  cacheControl?: string;
 }
 
 function boundedFetcher(options: SubgraphCallOptions): Fetcher {
@@ -98,10 +100,12 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
         let text: string;
         let status: number;
         let contentType: string;
+        let cacheControl: string | undefined;
         try {
           const response = await pool.request({ path, method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
           status = response.statusCode;
           contentType = String(response.headers['content-type'] ?? 'application/json');
+          cacheControl = response.headers['cache-control']?.toString();
           text = await response.body.text();
         } catch (error) {
           const timedOut = (error as Error).name === 'TimeoutError';
@@ -110,7 +114,7 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
             timedOut ? 'timeout' : 'unreachable',
           );
         }
-        if ((status >= 200 && status < 300) || isGraphQLResponse(text)) return { text, contentType };
+        if ((status >= 200 && status < 300) || isGraphQLResponse(text)) return { text, contentType, cacheControl };
         throw new SubgraphFailure(`answered HTTP ${status} without a GraphQL body`, 'bad_answer');
       });
       options.metrics.called(options.name, 'ok', seconds());
@@ -180,7 +184,7 @@ function isGraphQLResponse(text: string): boolean {
 }
 
 /** The answer as the gateway reads it: a 200 of its own, holding the body already read. */
-function graphQLResponse({ text, contentType }: Answer): FetcherResponse {
+function graphQLResponse({ text, contentType, cacheControl }: Answer): FetcherResponse {
   const answer: FetcherResponse = {
     bodyUsed: false,
     url: '',
@@ -188,9 +192,12 @@ function graphQLResponse({ text, contentType }: Answer): FetcherResponse {
     status: 200,
     ok: true,
     statusText: 'OK',
-    // The gateway reads only Content-Type; undici's Headers is iterable at run time, which the DOM
-    // typings of this project's lib leave out.
-    headers: new Headers({ 'content-type': contentType }) as unknown as FetcherResponse['headers'],
+    // The gateway reads Content-Type and Cache-Control; undici's Headers is iterable at run time,
+    // which the DOM typings of this project's lib leave out.
+    headers: new Headers({
+      'content-type': contentType,
+      ...(cacheControl && { 'cache-control': cacheControl }),
+    }) as unknown as FetcherResponse['headers'],
     arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
     text: async () => text,
     json: async () => JSON.parse(text),
