@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JSONWebKeySet } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { ServiceName } from '../services';
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from './jwks-cache';
 import { SIGNING_ALG, type SigningKey } from './keys';
@@ -47,7 +48,7 @@ export class TokenError extends Error {
 
 /**
  * Verifies tokens against a JWKS: a URL (fetched and kept by a `JwksCache`, which `jwksCache` tunes)
- * or a local key set.
+ * or a local key set. A token once verified is remembered until it expires (`rememberVerified`).
  */
 export function createTokenVerifier(options: {
   jwks: URL | JSONWebKeySet;
@@ -57,7 +58,7 @@ export function createTokenVerifier(options: {
 }): TokenVerifier {
   const keys =
     options.jwks instanceof URL ? new JwksCache({ ...options.jwksCache, url: options.jwks }).getKey : createLocalJWKSet(options.jwks);
-  return async (token) => {
+  return rememberVerified(async (token) => {
     try {
       const { payload } = await jwtVerify(token, keys, {
         issuer: options.issuer,
@@ -73,5 +74,29 @@ export function createTokenVerifier(options: {
       }
       throw new TokenError('invalid', 'The token is not valid: sign in again to get a new one.');
     }
+  });
+}
+
+/** How many verified tokens a verifier remembers (the least recently used are forgotten first). */
+export const VERIFIED_TOKENS_KEPT = 10_000;
+
+/**
+ * `verify`, remembering each token it accepted until the token's `exp`: a client sends the same
+ * token on every request for its lifetime, and each request reaches the router and up to three
+ * subgraphs, so this turns a signature check per service per request into one per token. Refusals
+ * are not remembered. A token whose signing key is withdrawn from the JWKS is still accepted until
+ * it expires (15 minutes for people, 60 s between services); that bound is the tokens' lifetime,
+ * as it already is for a signed-out access token.
+ */
+export function rememberVerified(verify: TokenVerifier, options: { max?: number; now?: () => number } = {}): TokenVerifier {
+  const now = options.now ?? Date.now;
+  const verified = new LRUCache<string, { claims: JWTPayload; expiresAtMs: number }>({ max: options.max ?? VERIFIED_TOKENS_KEPT });
+  return async (token) => {
+    const known = verified.get(token);
+    if (known && now() < known.expiresAtMs) return known.claims;
+    if (known) verified.delete(token);
+    const claims = Object.freeze(await verify(token));
+    if (typeof claims.exp === 'number') verified.set(token, { claims, expiresAtMs: claims.exp * 1000 });
+    return claims;
   };
 }
