@@ -97,6 +97,9 @@ export function maskInternalErrors(log: Logger, options: MaskOptions = {}) {
     const original = unwrapResolverError(error);
     const thrownByUs = original instanceof GraphQLError || !(original instanceof Error);
     const ownCode = typeof code === 'string' && shown.has(code) && thrownByUs;
+    if (isApolloRequestRefusal(original)) {
+      return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+    }
     if (ownCode || (options.subgraphAnswers && isSubgraphClientError(error))) {
       // A gateway error's `response` holds a subgraph's URL and raw body: never shown.
       const { stacktrace: _stacktrace, response: _response, ...extensions } = formatted.extensions ?? {};
@@ -110,6 +113,16 @@ export function maskInternalErrors(log: Logger, options: MaskOptions = {}) {
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+}
+
+/**
+ * Apollo Server refuses some requests with a 400 and no code, before any document is parsed: a
+ * persisted query whose document does not match its hash, or of an unknown version. Those are the
+ * caller's mistakes, shown as BAD_REQUEST; every error this project throws carries a code.
+ */
+function isApolloRequestRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined || error.path) return false;
+  return (error.extensions.http as { status?: number } | undefined)?.status === 400;
 }
 
 /**

@@ -199,3 +199,25 @@ describe('the router shows what subgraphs answered and masks its own internal er
     expect(down.errors![0]!.extensions).toMatchObject({ service: 'users' });
   });
 });
+
+describe("Apollo's own refusals of a request keep a client code", () => {
+  const server = new ApolloServer({ typeDefs: 'type Query { hello: String }', formatError: formatter().mask });
+  beforeAll(() => server.start());
+  afterAll(() => server.stop());
+
+  const refusal = async (extensions: Record<string, unknown>, query?: string) => {
+    const { body, http } = await server.executeOperation({ query, extensions } as Parameters<typeof server.executeOperation>[0]);
+    return { status: http.status, error: body.kind === 'single' ? body.singleResult.errors?.[0] : undefined };
+  };
+
+  test('a persisted query whose document does not match its hash is BAD_REQUEST, with its message', async () => {
+    const { status, error } = await refusal({ persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } }, '{ hello }');
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } });
+  });
+
+  test('an unsupported persisted query version is BAD_REQUEST', async () => {
+    const { error } = await refusal({ persistedQuery: { version: 2, sha256Hash: '0'.repeat(64) } }, '{ hello }');
+    expect(error).toMatchObject({ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } });
+  });
+});
