@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
 import { startSupergraph, type Supergraph } from '../../testing/harness';
 import { uniqueSku } from '../../testing/data';
 
-/** The router keeps public catalogue answers for their max-age, and nothing else. */
-describe('the router response cache', () => {
+/**
+ * The router's caches: public catalogue answers for their max-age (and nothing else), and the
+ * documents of automatic persisted queries.
+ */
+describe('the router response cache and persisted queries', () => {
   let graph: Supergraph;
   let productId: string;
   let buyer: { token: string; id: string };
@@ -15,11 +19,11 @@ describe('the router response cache', () => {
   afterAll(() => graph?.stop());
 
   /** A POST to the router, with the answer's headers. */
-  async function post(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
+  async function post(query: string | undefined, variables: Record<string, unknown> = {}, authorization?: string, extensions?: object) {
     const response = await fetch(graph.router.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query, variables, extensions }),
     });
     return {
       headers: response.headers,
@@ -101,5 +105,38 @@ describe('the router response cache', () => {
     const stock = (answer: typeof first) => (answer.body.data as { restock: { stock: number } }).restock.stock;
     expect(stock(second)).toBe(stock(first) + 1);
     expect(second.headers.get('cache-control')).toBe('no-store');
+  });
+
+  test('automatic persisted queries: a hash alone is asked for its document once, then answered by hash', async () => {
+    const query = '{ products(first: 2) { edges { node { sku } } } }';
+    const persisted = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
+    const unknown = await post(undefined, {}, undefined, persisted);
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const registered = await post(query, {}, undefined, persisted);
+    expect(registered.body.errors).toBeUndefined();
+    const byHash = await post(undefined, {}, undefined, persisted);
+    expect(byHash.body).toEqual(registered.body);
+    // The same cached answer, whether the document came in full or by hash.
+    expect(byHash.headers.get('age')).not.toBeNull();
+  });
+
+  test('a document that does not match its hash is refused, and not registered', async () => {
+    const query = '{ products(first: 1) { edges { node { id } } } }';
+    const wrong = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update('{ me { id } }').digest('hex') } };
+    const tampered = await post(query, {}, undefined, wrong);
+    expect(tampered.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    const byHash = await post(undefined, {}, undefined, wrong);
+    expect(byHash.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
+  test('a document over the operation limits is refused and never registered under its hash', async () => {
+    const flood = `{ ${Array.from({ length: 25 }, (_, i) => `a${i}: products(first: 1) { pageInfo { hasNextPage } }`).join(' ')} }`;
+    const persisted = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(flood).digest('hex') } };
+    const before = calls().products;
+    const refused = await post(flood, {}, undefined, persisted);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'MAX_QUERY_ALIASES' });
+    const byHash = await post(undefined, {}, undefined, persisted);
+    expect(byHash.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(calls().products).toBe(before);
   });
 });
