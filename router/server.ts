@@ -32,10 +32,11 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
   const metrics = new ServiceMetrics('router');
   const callMetrics = subgraphCallMetrics(metrics);
   const { subgraphUrls: urls, subgraphCalls: calls } = config;
+  const sources: SubgraphDataSource[] = [];
   const gateway = new ApolloGateway({
     supergraphSdl: fs.readFileSync(config.supergraphPath, 'utf8'),
-    buildService: ({ name, url }) =>
-      new SubgraphDataSource({
+    buildService: ({ name, url }) => {
+      const source = new SubgraphDataSource({
         name,
         url: urls[name]?.href ?? url!,
         timeoutMs: calls.timeoutMsBySubgraph[name] ?? calls.timeoutMs,
@@ -44,7 +45,10 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
         deduplicate: calls.deduplicate,
         log,
         metrics: callMetrics,
-      }),
+      });
+      sources.push(source);
+      return source;
+    },
   });
   const verify = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
   return {
@@ -56,6 +60,10 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     metricsConfig: config.metrics,
     graph: { gateway },
     plugins: config.responseCache ? [responseCachePlugin<RouterContext>()] : [],
+    // Runs once the server has drained: no call is in progress any more.
+    close: async () => {
+      await Promise.all(sources.map((source) => source.close()));
+    },
     context: async ({ headers, clientIp }) => {
       // Refuse a bad token here, at the edge; a good one (or none) is passed on as it came.
       const viewer = await viewerFromAuthorization(headers.authorization, verify);

@@ -47,9 +47,14 @@ export interface SubgraphCallOptions {
  *   never shared. The shared call carries the first caller's request id and address.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  /** Closes the connection pool once the calls in progress have answered. */
+  readonly close: () => Promise<void>;
+
   constructor(options: SubgraphCallOptions) {
     super({ url: options.url });
-    this.fetcher = boundedFetcher(options);
+    const { fetcher, close } = boundedFetcher(options);
+    this.fetcher = fetcher;
+    this.close = close;
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
@@ -77,7 +82,7 @@ interface Answer {
   cacheControl?: string;
 }
 
-function boundedFetcher(options: SubgraphCallOptions): Fetcher {
+function boundedFetcher(options: SubgraphCallOptions): { fetcher: Fetcher; close: () => Promise<void> } {
   const breaker: CircuitBreakerPolicy = circuitBreaker(handleAll, {
     halfOpenAfter: options.breakerCooldownMs,
     breaker: new ConsecutiveBreaker(options.breakerFailures),
@@ -139,7 +144,7 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
   };
 
   const inFlight = new Map<string, Promise<Answer>>();
-  return async (_url, init) => {
+  const fetcher: Fetcher = async (_url, init) => {
     const body = typeof init?.body === 'string' ? init.body : (init?.body?.toString('utf8') ?? '');
     const headers = plainHeaders(init?.headers);
     const key = options.deduplicate && !isMutation(body) ? `${headers.authorization ?? ''}\n${body}` : undefined;
@@ -154,6 +159,7 @@ function boundedFetcher(options: SubgraphCallOptions): Fetcher {
     }
     return graphQLResponse(await answer);
   };
+  return { fetcher, close: () => pool.close() };
 }
 
 /** The gateway's subgraph operations are printed by its query planner: `mutation…` first, if one. */

@@ -88,3 +88,13 @@ describe('identical subgraph queries in flight share one call', () => {
     expect(received).toHaveLength(2);
   });
 });
+
+describe("closing a subgraph's connection pool (router shutdown)", () => {
+  test('a call in progress still gets its answer; later calls fail as SUBGRAPH_UNAVAILABLE', async () => {
+    const data = source(true);
+    const inProgress = call(data, '{ products { id } }');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([data.close(), expect(inProgress.then((answer) => answer.json())).resolves.toEqual({ data: { n: 1 } })]);
+    await expect(call(data, '{ products { id } }')).rejects.toMatchObject({ extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
+  });
+});
