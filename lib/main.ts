@@ -31,9 +31,12 @@ export function runService<TContext extends BaseContext>(
       definition.log.info(`${definition.name} ready`, { url: running.url });
       signals.started(running, definition.log);
     })
-    .catch((error: unknown) => {
-      process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-      if (process.env.NODE_ENV !== 'production' && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-      process.exit(1);
-    });
+    .catch(failedToStart);
+}
+
+/** Prints why a service could not start (with the stack outside production) and exits 1. */
+export function failedToStart(error: unknown): never {
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.NODE_ENV !== 'production' && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
 }

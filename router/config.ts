@@ -10,6 +10,11 @@ type Env = Record<string, string | undefined>;
 export interface RouterConfig {
   production: boolean;
   port: number;
+  /**
+   * Router processes sharing the port (`ROUTER_WORKERS`, node:cluster; router/workers.ts). One is
+   * right beside the subgraphs on a small host; on a host of its own, its core count. @default 1
+   */
+  workers: number;
   /** The supergraph schema to serve (`SUPERGRAPH_PATH`). @default router/supergraph.graphql */
   supergraphPath: string;
   /**
@@ -50,6 +55,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
   return {
     production,
     port: readPort(env, portVariable(ROUTER.name), ROUTER.defaultPort),
+    workers: readInteger(env, 'ROUTER_WORKERS', 1, 1, 256),
     supergraphPath: env.SUPERGRAPH_PATH ? path.resolve(env.SUPERGRAPH_PATH) : SUPERGRAPH_FILE,
     subgraphUrls: Object.fromEntries(given.map(({ name }) => [name, subgraphUrl(env, name, registry)])),
     usersJwksUrl: jwksUrlOf(env, 'users'),

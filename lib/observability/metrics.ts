@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { readBoolean, readPort } from '../config';
 
 type Env = Record<string, string | undefined>;
@@ -109,13 +109,35 @@ export class ServiceMetrics {
 }
 
 /** A listener serving only `GET /metrics` (production keeps metrics off the public port). */
-export async function listenForMetrics(metrics: ServiceMetrics, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export function listenForMetrics(metrics: ServiceMetrics, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  return serveMetrics(() => metrics.exposition(), port);
+}
+
+/**
+ * In a node:cluster worker: answer the primary's requests for this service's and process's
+ * metrics (prom-client's AggregatorRegistry), which it adds up over all workers.
+ */
+export function shareMetricsWithPrimary(metrics: ServiceMetrics): void {
+  AggregatorRegistry.setRegistries([metrics.registry, processMetrics()]);
+  new AggregatorRegistry();
+}
+
+/** In a node:cluster primary: `GET /metrics` on `port`, every worker's metrics added together. */
+export function listenForClusterMetrics(port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const aggregate = new AggregatorRegistry();
+  return serveMetrics(async () => ({ contentType: aggregate.contentType, body: await aggregate.clusterMetrics() }), port);
+}
+
+async function serveMetrics(
+  exposition: () => Promise<{ contentType: string; body: string }>,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Metrics are at GET /metrics\n');
       return;
     }
-    metrics.exposition().then(
+    exposition().then(
       ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(body),
       () => response.writeHead(500).end(),
     );

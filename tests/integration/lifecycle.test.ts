@@ -223,6 +223,39 @@ describe('service processes', () => {
   });
 });
 
+describe('ROUTER_WORKERS: router processes sharing one port', () => {
+  test('two workers answer on one port, their metrics are added up on METRICS_PORT, and SIGTERM stops all', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const router = launch('router/index.ts', { ROUTER_WORKERS: '2', ROUTER_PORT: String(port), METRICS_PORT: String(metricsPort) });
+    await waitForOutput(router.output, /router ready[\s\S]*router ready/);
+    const requests = 20;
+    for (let i = 0; i < requests; i++) {
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ query: 'query Probe { __typename }' }),
+      });
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain(`graphql_requests_total{operation="Probe",outcome="ok",service="router"} ${requests}`);
+    router.child.kill('SIGTERM');
+    expect(await router.exited).toBe(0);
+    expect(router.output()).toContain('all router workers stopped');
+  });
+
+  test('workers that cannot start stop the primary with exit 1', async () => {
+    const router = launch('router/index.ts', {
+      ROUTER_WORKERS: '2',
+      ROUTER_PORT: String(await freePort()),
+      SUPERGRAPH_PATH: path.join(os.tmpdir(), 'no-such-supergraph.graphql'),
+    });
+    expect(await router.exited).toBe(1);
+    expect(router.output()).toContain('SUPERGRAPH_PATH: no file at');
+    expect(router.output()).toContain('a router worker died while starting');
+  });
+});
+
 describe('the router while the supergraph loads', () => {
   test('GET /health and /graphql answer 503 until the supergraph is loaded, then 200', async () => {
     let load!: () => void;

@@ -227,6 +227,12 @@ describe('router settings (router/config.ts)', () => {
     });
   });
 
+  test('ROUTER_WORKERS: 1 by default, a whole number of processes otherwise', () => {
+    expect(loadRouterConfig({}).workers).toBe(1);
+    expect(loadRouterConfig({ ROUTER_WORKERS: '4' }).workers).toBe(4);
+    expect(() => loadRouterConfig({ ROUTER_WORKERS: '0' })).toThrow('ROUTER_WORKERS');
+  });
+
   test('RESPONSE_CACHE=false turns the response cache off', () => {
     expect(loadRouterConfig({ RESPONSE_CACHE: 'false' }).responseCache).toBe(false);
   });
