@@ -56,6 +56,8 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   metrics?: ServiceMetrics;
   /** Where GET /metrics is served (lib/observability/metrics.ts). @default on the service's port outside production, nowhere in production */
   metricsConfig?: MetricsConfig;
+  /** Requests this slow (ms) are logged at warn with the calls they made. @default DEFAULT_SLOW_REQUEST_MS */
+  slowRequestMs?: number;
 }
 
 export interface RunningService {
@@ -136,7 +138,7 @@ export async function startService<TContext extends BaseContext>(
   } as ApolloServerOptions<TContext>);
   let graphql: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   const stats = { graphqlRequests: 0 };
-  observeRequests(app, { service: definition.name, log: definition.log, metrics });
+  observeRequests(app, { service: definition.name, log: definition.log, metrics, slowRequestMs: definition.slowRequestMs });
 
   await app.register(fastifyCors, {
     origin: (origin, callback) => callback(null, origin !== undefined && originAllowed(edge.cors, origin)),

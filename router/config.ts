@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ConfigError, jwksUrlOf, readBoolean, readInteger, readPort, subgraphUrl } from '../lib/config';
 import { portVariable, ROUTER, SUBGRAPHS, type SubgraphEntry } from '../lib/services';
 import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
+import { DEFAULT_SLOW_REQUEST_MS } from '../lib/observability/http';
 import { loadMetricsConfig, type MetricsConfig } from '../lib/observability/metrics';
 import { SUPERGRAPH_FILE } from './compose';
 
@@ -31,6 +32,8 @@ export interface RouterConfig {
    * them again until their max-age runs out (`RESPONSE_CACHE`). @default true
    */
   responseCache: boolean;
+  /** Requests this slow (ms) are logged at warn, with each subgraph call and its time (`SLOW_REQUEST_MS`). @default 1000 */
+  slowRequestMs: number;
   /** Where GET /metrics is served (`METRICS_PORT`, `METRICS_PUBLIC`; lib/observability/metrics.ts). */
   metrics: MetricsConfig;
 }
@@ -62,6 +65,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
     edge: loadEdgeConfig(env, production),
     metrics: loadMetricsConfig(env, production),
     responseCache: readBoolean(env, 'RESPONSE_CACHE', true),
+    slowRequestMs: readInteger(env, 'SLOW_REQUEST_MS', DEFAULT_SLOW_REQUEST_MS, 0, 600_000),
     subgraphCalls: {
       timeoutMs: readInteger(env, 'SUBGRAPH_TIMEOUT_MS', 5000, 1, 600_000),
       timeoutMsBySubgraph: Object.fromEntries(

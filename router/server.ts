@@ -58,6 +58,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     edge: config.edge,
     metrics,
     metricsConfig: config.metrics,
+    slowRequestMs: config.slowRequestMs,
     graph: { gateway },
     plugins: config.responseCache ? [responseCachePlugin<RouterContext>()] : [],
     // Runs once the server has drained: no call is in progress any more.

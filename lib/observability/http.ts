@@ -12,18 +12,24 @@ export interface HttpObservation {
   service: string;
   log: Logger;
   metrics: ServiceMetrics;
+  /** A request that takes this long or longer is logged at warn, with its calls. @default DEFAULT_SLOW_REQUEST_MS */
+  slowRequestMs?: number;
 }
+
+/** A request this slow (ms) is logged at warn, saying where its time went (`SLOW_REQUEST_MS` at the router). */
+export const DEFAULT_SLOW_REQUEST_MS = 1000;
 
 /**
  * Gives every request a scope (lib/observability/request-scope.ts): its id (the caller's
  * `x-request-id` if acceptable, else a new one), sent back in the response header; logs one line
- * (at debug) when it is answered, and times it by route and status. With tracing on, each request
+ * (at debug) when it is answered, or at warn with the calls it made to other services when it took
+ * `slowRequestMs` or longer, and times it by route and status. With tracing on, each request
  * is a server span, child of the caller's `traceparent`, and runs in its trace context.
  */
 export function observeRequests(app: FastifyInstance, options: HttpObservation): void {
   const scopes = new WeakMap<FastifyRequest, RequestScope>();
   app.addHook('onRequest', (request, reply, done) => {
-    const scope: RequestScope = { requestId: requestIdFrom(request.headers[REQUEST_ID_HEADER]) };
+    const scope: RequestScope = { requestId: requestIdFrom(request.headers[REQUEST_ID_HEADER]), calls: [] };
     scopes.set(request, scope);
     void reply.header(REQUEST_ID_HEADER, scope.requestId);
     const route = request.routeOptions.url;
@@ -54,15 +60,18 @@ export function observeRequests(app: FastifyInstance, options: HttpObservation):
     }
     if (scope && !(route && UNOBSERVED.has(route))) {
       options.metrics.httpRequest(request.method, route ?? '(no route)', reply.statusCode, reply.elapsedTime / 1000);
-      runInRequestScope(scope, () =>
-        options.log.debug?.('request', {
-          method: request.method,
-          path: request.url.split('?')[0],
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-          ...(scope.operation !== undefined && { operation: scope.operation }),
-        }),
-      );
+      const fields = {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(scope.operation !== undefined && { operation: scope.operation }),
+      };
+      runInRequestScope(scope, () => {
+        if (reply.elapsedTime >= (options.slowRequestMs ?? DEFAULT_SLOW_REQUEST_MS))
+          options.log.warn('slow request', { ...fields, calls: scope.calls });
+        else options.log.debug?.('request', fields);
+      });
     }
     done();
   });

@@ -10,6 +10,8 @@ export interface RequestScope {
   requestId: string;
   /** The GraphQL operation's name, once Apollo has resolved it (for the request's closing log line). */
   operation?: string;
+  /** Calls made to other services while serving it, each with how long its caller waited (the slow-request line). */
+  calls?: { service: string; ms: number; ok: boolean }[];
   /** The request's server span and the trace context it runs in, when tracing is on (lib/observability/tracing.ts). */
   trace?: { span: Span; context: Context };
 }

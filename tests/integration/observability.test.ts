@@ -7,6 +7,8 @@ import { createLogger } from '../../lib/log';
 import { DEFAULT_METRICS_PORT, loadMetricsConfig } from '../../lib/observability/metrics';
 import { SERVICE_ATTRIBUTE, startTracing, stopTracing } from '../../lib/observability/tracing';
 import { startService } from '../../lib/server';
+import { loadRouterConfig } from '../../router/config';
+import { buildRouter } from '../../router/server';
 import { uniqueEmail, uniqueSku } from '../../testing/data';
 import { TARGETS } from '../../testing/databases';
 import { startSupergraph, type Supergraph } from '../../testing/harness';
@@ -201,6 +203,27 @@ describe.each(TARGETS)('observability of the supergraph on %s', (target) => {
     const ownLines = lines.filter((line) => line.path !== '/.well-known/jwks.json');
     expect(ownLines.length).toBeGreaterThanOrEqual(3);
     expect(ownLines.filter((line) => line.requestId !== requestId)).toEqual([]);
+  });
+
+  test('a slow request is logged at warn with its operation and each subgraph call it waited for', async () => {
+    // A second router on the same subgraphs, for which every request is slow.
+    const slow = await startService(buildRouter(loadRouterConfig({ ...graph.env, SLOW_REQUEST_MS: '0' })), { port: 0 });
+    try {
+      const { lines } = await logLines(() =>
+        fetch(slow.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${buyer.token}` },
+          body: JSON.stringify({ query: MY_ORDERS }),
+        }).then((response) => response.json()),
+      );
+      const line = lines.find((entry) => entry.service === 'router' && entry.message === 'slow request');
+      expect(line).toMatchObject({ level: 'warn', operation: 'query MyOrders', status: 200 });
+      const calls = line!.calls as { service: string; ms: number; ok: boolean }[];
+      expect(calls.map((call) => call.service)).toEqual(expect.arrayContaining(['users', 'orders']));
+      expect(calls.every((call) => call.ok && call.ms >= 0 && call.ms <= (line!.ms as number))).toBe(true);
+    } finally {
+      await slow.stop();
+    }
   });
 
   test('a request without an acceptable x-request-id gets a new one', async () => {

@@ -215,7 +215,7 @@ describe('edge settings (lib/edge-config.ts)', () => {
 describe('router settings (router/config.ts)', () => {
   test('without overrides: port 4000, the committed supergraph, every subgraph where it says, the default call policy', () => {
     const config = loadRouterConfig({});
-    expect(config).toMatchObject({ production: false, port: 4000, subgraphUrls: {}, responseCache: true });
+    expect(config).toMatchObject({ production: false, port: 4000, subgraphUrls: {}, responseCache: true, slowRequestMs: 1000 });
     expect(config.supergraphPath).toBe(path.join(PROJECT_ROOT, 'router', 'supergraph.graphql'));
     expect(config.usersJwksUrl.href).toBe('http://localhost:4001/.well-known/jwks.json');
     expect(config.subgraphCalls).toEqual({
