@@ -9,8 +9,9 @@ export function loadShutdownGraceMs(env: Record<string, string | undefined> = pr
   return readInteger(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
 }
 
-const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-type Signal = (typeof SIGNALS)[number];
+/** The signals that stop a service (and the router's worker primary, router/workers.ts). */
+export const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+export type Signal = (typeof SIGNALS)[number];
 const SIGNAL_EXIT_CODES: Record<Signal, number> = { SIGTERM: 143, SIGINT: 130 };
 
 /**

@@ -1,9 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/log';
 import { listenForClusterMetrics } from '../lib/observability/metrics';
+import { SIGNALS, type Signal } from '../lib/shutdown';
 
-const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-type Signal = (typeof SIGNALS)[number];
 /** A worker that dies within this long of its start is crash-looping: it is not started again. */
 const MIN_WORKER_LIFE_MS = 10_000;
 
