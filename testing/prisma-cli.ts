@@ -117,7 +117,13 @@ export function scratchProject(tmp: string, name: string): { dir: string; config
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir, { recursive: true });
   const schema = path.join(dir, 'schema.prisma');
-  fs.writeFileSync(schema, fs.readFileSync(PRODUCTS_SCHEMA, 'utf8').replace(/^generator client \{[^}]*\}\n/m, ''));
+  // Without the generator (nothing is generated), and without the trigram indexes: they need the
+  // pg_trgm extension, which the committed migration creates by hand and `migrate dev` cannot know.
+  const source = fs.readFileSync(PRODUCTS_SCHEMA, 'utf8');
+  fs.writeFileSync(
+    schema,
+    source.replace(/^generator client \{[^}]*\}\n/m, '').replace(/^\s*@@index\(\[\w+\(ops: raw\("gin_trgm_ops"\)\)\].*\n/gm, ''),
+  );
   const config = path.join(dir, 'prisma.config.ts');
   fs.writeFileSync(
     config,
@@ -154,6 +160,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { lockDataDir } from ${JSON.stringify(path.join(ROOT, 'lib/db/lock'))};
+import { PGLITE_OPTIONS } from ${JSON.stringify(path.join(ROOT, 'lib/db/pglite-blank'))};
 import { parseDatabaseUrl } from ${JSON.stringify(path.join(ROOT, 'lib/db/url'))};
 import { applyMigrations, pendingMigrations, MigrationError } from ${JSON.stringify(path.join(ROOT, 'lib/db/migrations'))};
 
@@ -164,7 +171,7 @@ async function main(): Promise<void> {
   let close = async (): Promise<void> => {};
   if (target.kind === 'pglite') {
     const release = lockDataDir(target.dir, 'test service');
-    const pglite = await PGlite.create(target.dir);
+    const pglite = await PGlite.create(target.dir, PGLITE_OPTIONS);
     factory = new PrismaPGlite(pglite);
     close = async () => { await pglite.close(); release(); };
   } else {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { embeddedDbSettings, type EmbeddedDbSettings } from './embedded-settings';
 import { PrivateNodeFS } from './pglite-fs';
 
@@ -24,7 +25,7 @@ async function blankClusterDump(): Promise<Blob | undefined> {
   } catch {
     // Not made yet (or unreadable): make it once, below.
   }
-  const fresh = await PGlite.create();
+  const fresh = await PGlite.create(PGLITE_OPTIONS);
   try {
     const dump = await fresh.dumpDataDir('none');
     const bytes = Buffer.from(await dump.arrayBuffer());
@@ -45,9 +46,10 @@ async function blankClusterDump(): Promise<Blob | undefined> {
  * Settings every PGlite instance runs with. PostgreSQL's default 128 MB of shared buffers is most
  * of a PGlite process's memory; 32 MB measured 307 MiB RSS against 607 MiB for the default (one
  * process, 2,000 rows), and the dev-sized databases here fit in it. PostgreSQL in production is
- * configured on its server, not here.
+ * configured on its server, not here. The extensions are those a migration may create (PGlite
+ * bundles contrib modules but loads only those named): pg_trgm for the catalogue's search.
  */
-const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'] };
+export const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'], extensions: { pg_trgm } } satisfies PGliteOptions;
 
 /**
  * The options for a cluster in `dir`. PGlite starts PostgreSQL with `-F` (fsync off); a durable
