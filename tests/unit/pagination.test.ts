@@ -64,24 +64,34 @@ describe('cursors', () => {
 });
 
 describe('keysetPage', () => {
-  test('ascending: a later key, or the same key and a later id; timestamps compared as dates', () => {
+  test('ascending: a key at or after (an index bound), then a later key, or the same key and a later id; timestamps as dates', () => {
     expect(keysetPage(OLDEST_FIRST, ['2026-01-01T00:00:00.000Z', 'u_5'])).toEqual({
       where: {
-        OR: [
-          { createdAt: { gt: new Date('2026-01-01T00:00:00.000Z') } },
-          { createdAt: new Date('2026-01-01T00:00:00.000Z'), id: { gt: 'u_5' } },
+        AND: [
+          { createdAt: { gte: new Date('2026-01-01T00:00:00.000Z') } },
+          {
+            OR: [
+              { createdAt: { gt: new Date('2026-01-01T00:00:00.000Z') } },
+              { createdAt: new Date('2026-01-01T00:00:00.000Z'), id: { gt: 'u_5' } },
+            ],
+          },
         ],
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
   });
 
-  test('descending: an earlier key, or the same key and an earlier id', () => {
+  test('descending: a key at or before, then an earlier key, or the same key and an earlier id', () => {
     expect(keysetPage(NEWEST_FIRST, ['2026-01-01T00:00:00.000Z', 'o_5'])).toEqual({
       where: {
-        OR: [
-          { createdAt: { lt: new Date('2026-01-01T00:00:00.000Z') } },
-          { createdAt: new Date('2026-01-01T00:00:00.000Z'), id: { lt: 'o_5' } },
+        AND: [
+          { createdAt: { lte: new Date('2026-01-01T00:00:00.000Z') } },
+          {
+            OR: [
+              { createdAt: { lt: new Date('2026-01-01T00:00:00.000Z') } },
+              { createdAt: new Date('2026-01-01T00:00:00.000Z'), id: { lt: 'o_5' } },
+            ],
+          },
         ],
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -89,7 +99,9 @@ describe('keysetPage', () => {
   });
 
   test('text keys are compared as text', () => {
-    expect(keysetPage(BY_NAME, ['Apple', 'p_1']).where).toEqual({ OR: [{ name: { gt: 'Apple' } }, { name: 'Apple', id: { gt: 'p_1' } }] });
+    expect(keysetPage(BY_NAME, ['Apple', 'p_1']).where).toEqual({
+      AND: [{ name: { gte: 'Apple' } }, { OR: [{ name: { gt: 'Apple' } }, { name: 'Apple', id: { gt: 'p_1' } }] }],
+    });
   });
 
   test('the first page has no where, and the same order', () => {
@@ -116,6 +128,8 @@ describe('keysetOf and toConnection', () => {
     expect(connection.pageInfo.hasNextPage).toBe(true);
     expect(connection.edges.map((edge) => edge.node.id)).toEqual(['o_3', 'o_2']);
     const next = readPageArgs(2, connection.pageInfo.endCursor, 'timestamp');
-    expect(keysetPage(NEWEST_FIRST, next.after).where).toEqual({ OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: 'o_2' } }] });
+    expect(keysetPage(NEWEST_FIRST, next.after).where).toEqual({
+      AND: [{ createdAt: { lte: at } }, { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: 'o_2' } }] }],
+    });
   });
 });
