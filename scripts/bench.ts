@@ -6,7 +6,9 @@
  *   gateways [seconds=10] [rounds=3] [scenario,...]   our router beside stock Apollo Gateway and Hive Gateway: mix, hot, catalogue, users
  *   writes [writes=200] [rounds=3]   embedded-database commits with fsync on and off, side by side
  *   memory [runs=1]                  idle RSS of each service compiled (dist/) beside tsx from source
+ *   catalogue [rows=1000000] [runs=20]   catalogue pages and search on 1,000 products beside `rows`, with EXPLAIN
  */
+import { benchCatalogue } from '../bench/catalogue';
 import { benchEntities } from '../bench/entities';
 import { benchGateways, SCENARIOS } from '../bench/gateways';
 import { benchMemory } from '../bench/memory';
@@ -23,6 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
     benchGateways(Number(args[0] ?? 10), Number(args[1] ?? 3), args[2] ? (args[2].split(',') as (typeof SCENARIOS)[number][]) : SCENARIOS),
   writes: () => benchWrites(Number(args[0] ?? 200), Number(args[1] ?? 3)),
   memory: () => benchMemory(Number(args[0] ?? 1)),
+  catalogue: () => benchCatalogue(Number(args[0] ?? 1_000_000), Number(args[1] ?? 20)),
 };
 const bench = name ? benches[name] : undefined;
 if (!bench) {
