@@ -21,7 +21,8 @@
  * answers with errors, CPU per answered request of the gateway and of each subgraph (from
  * /proc/<pid>/stat deltas), ratios to stock Apollo Gateway and to Hive Gateway, and RSS idle and
  * after the run; medians over the rounds. The same tables are written as markdown to
- * .data/bench/gateways-<time>.md.
+ * .data/bench/gateways-<time>.md. With BENCH_CPU_PROF=1 every process runs under `--cpu-prof` and
+ * the end of the run says where each spent its CPU (bench/profile.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -35,6 +36,7 @@ import { portVariable, SERVICES, type ServiceName } from '../lib/services';
 import { createTestDatabases } from '../testing/databases';
 import { freePort } from '../testing/free-port';
 import { cpuMsOf, rssMiB } from './proc';
+import { formatProfile, summariseProfile } from './profile';
 import type { RouterVariant } from './router-process';
 import { median } from './stats';
 
@@ -170,8 +172,12 @@ async function must<T>(url: string, query: string, variables?: Record<string, un
   return answer.data;
 }
 
+/** With BENCH_CPU_PROF set, every process writes a V8 CPU profile here as it exits. */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF ? path.join(PROJECT_ROOT, '.data', 'bench', `profiles-${Date.now()}`) : undefined;
+
 function start(name: string, entry: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, entry, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROFILE_DIR, name)] : [];
+  const child = spawn(process.execPath, [...profile, ...entry], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   readline.createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
   return child;
 }
@@ -452,6 +458,17 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
   } finally {
     await Promise.all(all().map(({ child }) => stop(child)));
     await databases.drop();
+  }
+  if (PROFILE_DIR) printProfiles(PROFILE_DIR);
+}
+
+/** Where each process spent its CPU over the whole run (seeding and every gateway's load included). */
+function printProfiles(dir: string): void {
+  console.log(`\nCPU profiles (BENCH_CPU_PROF) in ${path.relative(process.cwd(), dir)}:`);
+  for (const name of fs.readdirSync(dir)) {
+    const files = fs.readdirSync(path.join(dir, name)).filter((file) => file.endsWith('.cpuprofile'));
+    if (files.length === 0) console.log(`\n${name}: no profile (killed before it could write one)`);
+    for (const file of files) console.log(`\n${formatProfile(name, summariseProfile(path.join(dir, name, file)))}`);
   }
 }
 
