@@ -67,12 +67,13 @@ export class OrdersStore {
    */
   confirm(id: string, lines: Omit<OrderItem, 'orderId'>[], totalCents: number): Promise<Order | null> {
     return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.order.updateMany({
+      const [confirmed] = await tx.order.updateManyAndReturn({
         where: { id, status: 'PENDING' },
         data: { status: 'CONFIRMED', totalCents, currency: lines[0]?.currency ?? 'USD' },
       });
-      if (count === 1) await tx.orderItem.createMany({ data: lines.map((line) => ({ ...line, orderId: id })) });
-      return tx.order.findUnique({ where: { id } });
+      if (!confirmed) return tx.order.findUnique({ where: { id } });
+      await tx.orderItem.createMany({ data: lines.map((line) => ({ ...line, orderId: id })) });
+      return confirmed;
     });
   }
 
@@ -107,8 +108,8 @@ export class OrdersStore {
 
   /** Moves an order to `to` only from one of `from`; null when it was in another state. */
   async transition(id: string, from: OrderStatus[], to: OrderStatus): Promise<Order | null> {
-    const { count } = await this.prisma.order.updateMany({ where: { id, status: { in: from } }, data: { status: to } });
-    return count === 1 ? this.prisma.order.findUnique({ where: { id } }) : null;
+    const [moved] = await this.prisma.order.updateManyAndReturn({ where: { id, status: { in: from } }, data: { status: to } });
+    return moved ?? null;
   }
 }
 

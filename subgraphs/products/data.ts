@@ -82,8 +82,8 @@ export class ProductsStore {
 
   /** Null when no product has that id. */
   async update(id: string, data: Prisma.ProductUpdateInput): Promise<Product | null> {
-    const { count } = await this.prisma.product.updateMany({ where: { id }, data });
-    return count === 0 ? null : this.prisma.product.findUnique({ where: { id } });
+    const [updated] = await this.prisma.product.updateManyAndReturn({ where: { id }, data });
+    return updated ?? null;
   }
 
   count(): Promise<number> {
@@ -92,12 +92,13 @@ export class ProductsStore {
 
   /** Adds stock, unless that would pass `MAX_STOCK` (then `limited`); null when no product has that id. */
   async restock(id: string, quantity: number): Promise<{ product: Product; limited: boolean } | null> {
-    const { count } = await this.prisma.product.updateMany({
+    const [restocked] = await this.prisma.product.updateManyAndReturn({
       where: { id, stock: { lte: MAX_STOCK - quantity } },
       data: { stock: { increment: quantity } },
     });
+    if (restocked) return { product: restocked, limited: false };
     const product = await this.prisma.product.findUnique({ where: { id } });
-    return product && { product, limited: count === 0 };
+    return product && { product, limited: true };
   }
 
   /**
@@ -109,18 +110,23 @@ export class ProductsStore {
    */
   async reserve(id: string, holder: string, lines: { productId: string; quantity: number }[]): Promise<Reservation> {
     try {
+      // Every statement is a round trip inside the transaction, which holds the row locks it took:
+      // each write returns what later steps need (RETURNING) instead of reading it back.
       return await this.prisma.$transaction(async (tx) => {
-        const existing = await tx.stockReservation.findUnique({ where: { id }, include: { items: true } });
-        if (existing) return this.existingFor(existing, holder);
+        const existing = await tx.stockReservation.findUnique({ where: { id } });
+        if (existing)
+          return this.existingFor({ ...existing, items: await tx.stockReservationItem.findMany({ where: { reservationId: id } }) }, holder);
         // The row first: a concurrent call with the same id now waits on its unique index and then
         // finds this reservation, instead of racing it for the stock.
-        await tx.stockReservation.create({ data: { id, holder } });
+        const reservation = await tx.stockReservation.create({ data: { id, holder } });
+        const prices = new Map<string, { priceCents: number; currency: string }>();
         for (const line of [...lines].sort(byProductId)) {
-          const { count } = await tx.product.updateMany({
+          const [taken] = await tx.product.updateManyAndReturn({
             where: { id: line.productId, stock: { gte: line.quantity } },
             data: { stock: { decrement: line.quantity } },
+            select: { priceCents: true, currency: true },
           });
-          if (count === 0) {
+          if (!taken) {
             const product = await tx.product.findUnique({ where: { id: line.productId }, select: { stock: true } });
             if (!product)
               throw new ReservationRefused('NOT_FOUND', `No product with id "${line.productId}" exists.`, { productId: line.productId });
@@ -129,20 +135,19 @@ export class ProductsStore {
               available: product.stock,
             });
           }
+          prices.set(line.productId, taken);
         }
-        const ids = lines.map((line) => line.productId);
-        const products = oneByKey(ids, await tx.product.findMany({ where: { id: { in: ids } } }), (product) => product.id);
-        await tx.stockReservationItem.createMany({
+        const items = await tx.stockReservationItem.createManyAndReturn({
           data: lines.map((line, position) => ({
             reservationId: id,
             productId: line.productId,
             quantity: line.quantity,
-            unitPriceCents: products[position]!.priceCents,
-            currency: products[position]!.currency,
+            unitPriceCents: prices.get(line.productId)!.priceCents,
+            currency: prices.get(line.productId)!.currency,
             position,
           })),
         });
-        return tx.stockReservation.findUniqueOrThrow({ where: { id }, include: { items: true } });
+        return { ...reservation, items };
       }, this.transactionOptions);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
