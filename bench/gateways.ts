@@ -35,7 +35,7 @@ import { PROJECT_ROOT } from '../lib/paths';
 import { portVariable, SERVICES, type ServiceName } from '../lib/services';
 import { createTestDatabases } from '../testing/databases';
 import { freePort } from '../testing/free-port';
-import { cpuMsOf, rssMiB } from './proc';
+import { cpuMsOf, IMAGE_ENV, rssMiB } from './proc';
 import { formatProfile, summariseProfile } from './profile';
 import type { RouterVariant } from './router-process';
 import { median } from './stats';
@@ -351,6 +351,7 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
   >;
   const urls = Object.fromEntries(SERVICES.map((name) => [name, `http://127.0.0.1:${ports[name]}/graphql`])) as Record<ServiceName, string>;
   const env: NodeJS.ProcessEnv = {
+    ...IMAGE_ENV,
     ...process.env,
     ...databases.env,
     NODE_ENV: 'production',

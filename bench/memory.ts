@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../lib/paths';
 import { portVariable, SERVICES, type ServiceName } from '../lib/services';
 import { createTestDatabases } from '../testing/databases';
-import { rssMiB } from './proc';
+import { IMAGE_ENV, rssMiB } from './proc';
 import { median } from './stats';
 
 const MODES = ['compiled', 'tsx'] as const;
@@ -44,6 +44,7 @@ async function answers(): Promise<boolean> {
 async function run(mode: Mode): Promise<Record<Service, number>> {
   const databases = await createTestDatabases(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite');
   const env: NodeJS.ProcessEnv = {
+    ...IMAGE_ENV,
     ...process.env,
     ...databases.env,
     LOG_LEVEL: 'silent',
