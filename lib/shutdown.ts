@@ -12,7 +12,8 @@ export function loadShutdownGraceMs(env: Record<string, string | undefined> = pr
 /** The signals that stop a service (and the router's worker primary, router/workers.ts). */
 export const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 export type Signal = (typeof SIGNALS)[number];
-const SIGNAL_EXIT_CODES: Record<Signal, number> = { SIGTERM: 143, SIGINT: 130 };
+/** What a process killed by a second signal exits with: 128 + the signal's number, as a shell reports it. */
+export const SIGNAL_EXIT_CODES: Record<Signal, number> = { SIGTERM: 143, SIGINT: 130 };
 
 /**
  * Installs the SIGTERM/SIGINT handling of a service process: the first signal drains it

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/log';
 import { listenForClusterMetrics } from '../lib/observability/metrics';
-import { SIGNALS, type Signal } from '../lib/shutdown';
+import { SIGNAL_EXIT_CODES, SIGNALS, type Signal } from '../lib/shutdown';
 
 /** A worker that dies within this long of its start is crash-looping: it is not started again. */
 const MIN_WORKER_LIFE_MS = 10_000;
@@ -21,7 +21,8 @@ export interface WorkerOptions {
  * AggregatorRegistry). A worker that dies after it has served is replaced; one that dies within
  * 10 s of starting (a bad setting, a port in use) stops them all, and the primary exits 1.
  * On SIGTERM/SIGINT every worker is sent SIGTERM and drains as a single router would; the primary
- * exits 0 once all have stopped (1 if any failed to stop cleanly). The same signal again kills them.
+ * exits 0 once all have stopped (1 if any failed to stop cleanly). The same signal again kills them,
+ * and the primary exits as a single service would (128 + the signal's number).
  */
 export async function superviseWorkers({ workers, metricsPort, log }: WorkerOptions): Promise<void> {
   let stopping: Signal | undefined;
@@ -63,7 +64,7 @@ export async function superviseWorkers({ workers, metricsPort, log }: WorkerOpti
       if (stopping === signal) {
         process.stderr.write(`${signal} again while stopping: exiting now\n`);
         for (const worker of started.keys()) worker.process.kill('SIGKILL');
-        process.exit(1);
+        process.exit(SIGNAL_EXIT_CODES[signal]);
       }
       if (stopping) return;
       stopping = signal;

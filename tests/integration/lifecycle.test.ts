@@ -244,6 +244,18 @@ describe('ROUTER_WORKERS: router processes sharing one port', () => {
     expect(router.output()).toContain('all router workers stopped');
   });
 
+  test('the same signal again while workers drain kills them, and the primary exits 128 + its number, as one service does', async () => {
+    const port = await freePort();
+    const router = launch('router/index.ts', { ROUTER_WORKERS: '2', ROUTER_PORT: String(port) });
+    await waitForOutput(router.output, /router ready[\s\S]*router ready/);
+    await halfSentLookup(port); // keeps its worker draining
+    router.child.kill('SIGTERM');
+    await waitForOutput(router.output, /stopping the router workers/);
+    router.child.kill('SIGTERM');
+    expect(await router.exited).toBe(143);
+    expect(router.output()).toContain('SIGTERM again while stopping: exiting now');
+  });
+
   test('workers that cannot start stop the primary with exit 1', async () => {
     const router = launch('router/index.ts', {
       ROUTER_WORKERS: '2',
