@@ -1,3 +1,4 @@
+import { DEFAULT_SLOW_REQUEST_MS } from './observability/http';
 import { databaseUrlFor, serviceDataDir } from './db/url';
 import { loadEdgeConfig, type EdgeConfig } from './edge-config';
 import { defaultPortOf, portVariable, SUBGRAPHS, type ServiceName, type SubgraphEntry } from './services';
@@ -83,6 +84,8 @@ export interface ServiceConfig {
   edge: EdgeConfig;
   /** Send Apollo inline traces (`ftv1`) to a router that asks (`INLINE_TRACES`). @default false */
   inlineTraces: boolean;
+  /** Requests this slow (ms) are logged at warn with the calls they made (`SLOW_REQUEST_MS`). @default 1000 */
+  slowRequestMs: number;
   /** The variables this was read from: lib/db reads its embedded-database settings there too. */
   env: Env;
 }
@@ -105,6 +108,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
     inlineTraces: readBoolean(env, 'INLINE_TRACES', false),
+    slowRequestMs: readInteger(env, 'SLOW_REQUEST_MS', DEFAULT_SLOW_REQUEST_MS, 0, 600_000),
     env,
   };
 }

@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import { ErrorCode } from '../lib/graphql/errors';
 import type { Logger } from '../lib/log';
 import { outgoingHeaders } from '../lib/observability/propagation';
-import { currentRequestScope } from '../lib/observability/request-scope';
+import { timeCall } from '../lib/observability/request-scope';
 import type { SubgraphCallMetrics, SubgraphFailureReason } from './metrics';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -146,9 +146,7 @@ function boundedFetcher(options: SubgraphCallOptions): { fetcher: Fetcher; close
 
   const inFlight = new Map<string, Promise<Answer>>();
   const fetcher: Fetcher = async (_url, init) => {
-    const started = performance.now();
-    const waited = (ok: boolean) =>
-      currentRequestScope()?.calls?.push({ service: options.name, ms: Math.round((performance.now() - started) * 10) / 10, ok });
+    const waited = timeCall(options.name);
     const body = typeof init?.body === 'string' ? init.body : (init?.body?.toString('utf8') ?? '');
     const headers = plainHeaders(init?.headers);
     const key = options.deduplicate && !isMutation(body) ? `${headers.authorization ?? ''}\n${body}` : undefined;

@@ -36,3 +36,14 @@ export function runInRequestScope<T>(scope: RequestScope, fn: () => T): T {
 export function currentRequestScope(): RequestScope | undefined {
   return storage.getStore();
 }
+
+/**
+ * Starts timing a call to `service` made for the current request; calling the result with whether
+ * it succeeded records it in the request's `calls` (what the slow-request line lists). Outside a
+ * request (a background loop) nothing is recorded.
+ */
+export function timeCall(service: string): (ok: boolean) => void {
+  const scope = currentRequestScope();
+  const started = performance.now();
+  return (ok) => scope?.calls?.push({ service, ms: Math.round((performance.now() - started) * 10) / 10, ok });
+}

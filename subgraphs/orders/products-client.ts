@@ -11,6 +11,7 @@ import {
 import { SERVICE_TOKEN_TTL_SECONDS, serviceTokenOptions, signToken } from '../../lib/auth/tokens';
 import { clientError, ErrorCode, notFound } from '../../lib/graphql/errors';
 import { outgoingHeaders } from '../../lib/observability/propagation';
+import { timeCall } from '../../lib/observability/request-scope';
 import { inClientSpan } from '../../lib/observability/tracing';
 import { ordersErrors } from './errors';
 import { TransientError, withRetries, type RetryPolicy } from './retry';
@@ -98,6 +99,7 @@ export class ProductsClient implements StockApi {
   private async attempt(path: string, body: unknown, token: string, signal: AbortSignal) {
     let status: number;
     let text: string;
+    const waited = timeCall('products');
     try {
       // One client span per try; the headers carry its trace context and the request's id.
       const response = await inClientSpan(`POST products ${path}`, () =>
@@ -111,8 +113,10 @@ export class ProductsClient implements StockApi {
       status = response.status;
       text = await response.text();
     } catch (error) {
+      waited(false);
       throw new TransientError(signal.aborted ? 'no answer in time' : `no connection (${(error as Error).message})`);
     }
+    waited(status < 500);
     if (status >= 500) throw new TransientError(`answered ${status}`);
     let payload = {};
     try {

@@ -36,6 +36,7 @@ export async function buildOrdersService(config: OrdersConfig): Promise<ServiceD
     production: config.production,
     edge: config.edge,
     inlineTraces: config.inlineTraces,
+    slowRequestMs: config.slowRequestMs,
     metrics,
     metricsConfig: loadMetricsConfig(config.env, config.production),
     database,

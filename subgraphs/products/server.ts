@@ -39,6 +39,7 @@ export async function buildProductsService(config: ProductsConfig): Promise<Serv
     production: config.production,
     edge: config.edge,
     inlineTraces: config.inlineTraces,
+    slowRequestMs: config.slowRequestMs,
     metrics,
     metricsConfig: loadMetricsConfig(config.env, config.production),
     database,

@@ -48,6 +48,7 @@ export async function buildUsersService(config: UsersConfig): Promise<ServiceDef
     production: config.production,
     edge: config.edge,
     inlineTraces: config.inlineTraces,
+    slowRequestMs: config.slowRequestMs,
     metrics,
     metricsConfig: loadMetricsConfig(config.env, config.production),
     database,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadSigningKey } from '../../lib/auth/keys';
 import type { Logger } from '../../lib/log';
+import { runInRequestScope, type RequestScope } from '../../lib/observability/request-scope';
 import { loadOrdersConfig } from '../../subgraphs/orders/config';
 import { OrdersStore } from '../../subgraphs/orders/data';
 import { placeOrder, recoverOrders, type PlacementDeps } from '../../subgraphs/orders/placement';
@@ -130,6 +131,23 @@ describe.each(TARGETS)('orders → products with products down, on %s', (target)
     }
     proxy.set('pass');
     expect(await graph.stockOf(item)).toBe(10);
+  });
+
+  test("every try at products is one entry in the request's calls (the slow-request line): three 500s, then one that answers", async () => {
+    const item = await graph.createProduct(uniqueSku('CALLS'), 100, 10);
+    const calls: NonNullable<RequestScope['calls']> = [];
+    proxy.set('error500');
+    await runInRequestScope({ requestId: 'calls-test', calls }, () =>
+      placeOrder(deps(), { id: buyer.id, role: 'CUSTOMER' }, { items: [{ productId: item, quantity: 1 }] }).catch(() => undefined),
+    );
+    // Three failed reserve tries; the compensating release is refused by the same proxy, three more.
+    expect(calls.slice(0, 3)).toEqual([0, 1, 2].map(() => ({ service: 'products', ms: expect.any(Number), ok: false })));
+    proxy.set('pass');
+    calls.length = 0;
+    await runInRequestScope({ requestId: 'calls-test-2', calls }, () =>
+      placeOrder(deps(), { id: buyer.id, role: 'CUSTOMER' }, { items: [{ productId: item, quantity: 1 }] }),
+    );
+    expect(calls).toEqual([{ service: 'products', ms: expect.any(Number), ok: true }]);
   });
 
   test('N orders waiting for recovery while products is down: one WARN for the pass, one call tried (not N), and the next pass settles them all', async () => {
