@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- gateways [seconds=10] [rounds=3] [scenarios=mix,hot,catalogue,users]`: this
- * project's router beside a stock Apollo Gateway and Hive Gateway (bench/router-process.ts), all
- * three on the same three subgraphs, under realistic traffic.
+ * `npm run bench -- gateways [seconds=10] [rounds=3] [scenarios=mix,hot,catalogue,users]
+ * [gateways=router,stock,hive]`: this project's router beside a stock Apollo Gateway and Hive
+ * Gateway (bench/router-process.ts), all on the same three subgraphs, under realistic traffic.
  *
  * Everything runs as production does: compiled (`npm run build`, then the gateway launcher
  * transpiled beside it), NODE_ENV=production, every service in a process of its own, on fresh
@@ -16,17 +16,24 @@
  *   catalogue  anonymous `products(first: 20)`
  *   users      20 customers, each reading their own orders with items and products
  *
+ * Gateways (GATEWAY_CHOICES): router, stock, hive; and, to see what a part of the router costs,
+ * tracing (the router exporting every span over OTLP/HTTP to a sink in this process), no-limits
+ * (the router without its operation limits) and router-again (the same router twice: the spread
+ * between the two is the noise floor of the run). `npm run bench -- router` is
+ * `gateways 5 3 catalogue router,tracing,no-limits,stock,router-again`.
+ *
  * Before measuring, every gateway must give the same data for each scenario's fixed requests. Then
  * rounds alternate across gateways (ABBA). Per gateway it prints requests/s, p50 and p99 latency,
  * answers with errors, CPU per answered request of the gateway and of each subgraph (from
- * /proc/<pid>/stat deltas), ratios to stock Apollo Gateway and to Hive Gateway, and RSS idle and
- * after the run; medians over the rounds. The same tables are written as markdown to
+ * /proc/<pid>/stat deltas), ratios to stock Apollo Gateway and to Hive Gateway (when they run), and
+ * RSS idle and after the run; medians over the rounds. The same tables are written as markdown to
  * .data/bench/gateways-<time>.md. With BENCH_CPU_PROF=1 every process runs under `--cpu-prof` and
  * the end of the run says where each spent its CPU (bench/profile.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import readline from 'node:readline';
 import autocannon from 'autocannon';
@@ -40,8 +47,17 @@ import { formatProfile, summariseProfile } from './profile';
 import type { RouterVariant } from './router-process';
 import { median } from './stats';
 
-const GATEWAYS = ['router', 'stock gateway', 'hive gateway'] as const satisfies readonly RouterVariant[];
-type Gateway = (typeof GATEWAYS)[number];
+/** What `gateways=` may name: its name in the tables, the launcher's variant, and whether it traces. */
+export const GATEWAY_CHOICES = {
+  router: { name: 'router', variant: 'router' },
+  stock: { name: 'stock gateway', variant: 'stock gateway' },
+  hive: { name: 'hive gateway', variant: 'hive gateway' },
+  tracing: { name: 'router, tracing on', variant: 'router', tracing: true },
+  'no-limits': { name: 'no limits', variant: 'no limits' },
+  'router-again': { name: 'router again', variant: 'router' },
+} as const satisfies Record<string, { name: string; variant: RouterVariant; tracing?: boolean }>;
+export type GatewayChoice = keyof typeof GATEWAY_CHOICES;
+export const DEFAULT_GATEWAYS: readonly GatewayChoice[] = ['router', 'stock', 'hive'];
 export const SCENARIOS = ['mix', 'hot', 'catalogue', 'users'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 const CONNECTIONS = 20;
@@ -339,8 +355,34 @@ async function checkSameAnswers(gateways: Running[], scenario: Scenario): Promis
 
 const format = (value: number, digits = 0) => value.toFixed(digits);
 
-export async function benchGateways(seconds: number, rounds: number, only: readonly ScenarioName[] = SCENARIOS): Promise<void> {
+/** An OTLP/HTTP endpoint that takes every export and keeps only a count of them and their bytes. */
+async function startOtlpSink(): Promise<{ url: string; received: { exports: number; bytes: number }; close(): void }> {
+  const received = { exports: 0, bytes: 0 };
+  const server = http.createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => (received.bytes += chunk.length));
+    request.on('end', () => {
+      received.exports++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, received, close: () => server.close() };
+}
+
+export async function benchGateways(
+  seconds: number,
+  rounds: number,
+  only: readonly ScenarioName[] = SCENARIOS,
+  chosen: readonly GatewayChoice[] = DEFAULT_GATEWAYS,
+): Promise<void> {
+  const unknown = [...only.filter((name) => !SCENARIOS.includes(name)), ...chosen.filter((choice) => !(choice in GATEWAY_CHOICES))];
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown: ${unknown.join(', ')}; scenarios are ${SCENARIOS.join(', ')}, gateways ${Object.keys(GATEWAY_CHOICES).join(', ')}`,
+    );
+  }
   build();
+  const sink = chosen.some((choice) => 'tracing' in GATEWAY_CHOICES[choice]) ? await startOtlpSink() : undefined;
   const server = process.env.BENCH_DATABASE_URL;
   if (server) process.env.TEST_DATABASE_URL = server;
   const databases = await createTestDatabases(server ? 'postgres' : 'pglite');
@@ -383,12 +425,15 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
     for (const running of subgraphs) await waitFor(running, async () => (await fetch(running.url.replace('/graphql', '/ready'))).ok);
     console.log(`Seeding ${server ? 'PostgreSQL' : 'embedded'} databases: 200 products, 50 customers, 100 orders…`);
     const seeded = await seed(urls);
-    for (const name of GATEWAYS) {
+    for (const choice of chosen) {
+      const gateway: { name: string; variant: RouterVariant; tracing?: boolean } = GATEWAY_CHOICES[choice];
+      const { name } = gateway;
       const port = await freePort();
-      const child = start(name, ['dist/bench/router-process.js', name], {
+      const child = start(name, ['dist/bench/router-process.js', gateway.variant], {
         ...env,
         ROUTER_PORT: String(port),
         METRICS_PORT: String(await freePort()),
+        ...(gateway.tracing && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
       });
       const running = { name, url: `http://127.0.0.1:${port}/graphql`, child };
       gateways.push(running);
@@ -417,7 +462,7 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
       await checkSameAnswers(gateways, scenario);
       console.log(`\n${scenario.name}: ${scenario.describe}`);
       for (const gateway of gateways) await load(gateway.url, 3, scenario); // warm-up: JIT, plan caches, pools
-      const perGateway = new Map<Gateway, Round[]>(GATEWAYS.map((name) => [name, []]));
+      const perGateway = new Map<string, Round[]>(gateways.map(({ name }) => [name, []]));
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? gateways : [...gateways].reverse();
         for (const gateway of order) {
@@ -427,7 +472,7 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
           const after = measured.map(({ child }) => cpuMsOf(child.pid!));
           const answered = Math.max(1, result.requests.total - result.non2xx - result.errors);
           if (firstError) console.log(`  ${gateway.name}: ${errors} answers with errors, the first: ${firstError}`);
-          perGateway.get(gateway.name as Gateway)!.push({
+          perGateway.get(gateway.name)!.push({
             rps: result.requests.average,
             p50: result.latency.p50,
             p99: result.latency.p99,
@@ -450,16 +495,20 @@ export async function benchGateways(seconds: number, rounds: number, only: reado
     const header = [
       `# Gateways benchmark, ${new Date().toISOString()}`,
       '',
-      `\`npm run bench -- gateways ${seconds} ${rounds} ${only.join(',')}\`${server ? ' with BENCH_DATABASE_URL (PostgreSQL)' : ' (embedded databases)'}, Node ${process.version}, ${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per gateway, alternating; medians.`,
+      `\`npm run bench -- gateways ${seconds} ${rounds} ${only.join(',')} ${chosen.join(',')}\`${server ? ' with BENCH_DATABASE_URL (PostgreSQL)' : ' (embedded databases)'}, Node ${process.version}, ${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per gateway, alternating; medians.`,
     ];
     const file = path.join(PROJECT_ROOT, '.data', 'bench', `gateways-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, [...header, '', ...sections, '## Memory', '', memory, ''].join('\n'));
     console.log(`\nWritten to ${path.relative(process.cwd(), file)}`);
   } finally {
+    // A tracing router exports its last spans as it stops.
     await Promise.all(all().map(({ child }) => stop(child)));
     await databases.drop();
+    sink?.close();
   }
+  if (sink)
+    console.log(`\nOTLP sink: ${sink.received.exports} exports, ${(sink.received.bytes / 1024 / 1024).toFixed(1)} MiB of spans received`);
   if (PROFILE_DIR) printProfiles(PROFILE_DIR);
 }
 
@@ -473,18 +522,25 @@ function printProfiles(dir: string): void {
   }
 }
 
-function scenarioTable(perGateway: Map<Gateway, Round[]>): string {
-  const medianOf = (gateway: Gateway, value: (round: Round) => number) => median(perGateway.get(gateway)!.map(value));
-  const rps = (gateway: Gateway) => medianOf(gateway, (round) => round.rps);
-  const rows = GATEWAYS.map((gateway) => {
+function scenarioTable(perGateway: Map<string, Round[]>): string {
+  const gateways = [...perGateway.keys()];
+  const medianOf = (gateway: string, value: (round: Round) => number) => median(perGateway.get(gateway)!.map(value));
+  const rps = (gateway: string) => medianOf(gateway, (round) => round.rps);
+  // Ratios to the gateways this run compares against, those of them it ran.
+  const baselines = (
+    [
+      ['stock gateway', '× stock'],
+      ['hive gateway', '× Hive'],
+    ] as const
+  ).filter(([name]) => perGateway.has(name));
+  const rows = gateways.map((gateway) => {
     const cpu = (name: string) => medianOf(gateway, (round) => round.cpu[name]!);
     const total = medianOf(gateway, (round) => Object.values(round.cpu).reduce((sum, value) => sum + value, 0));
     const errors = perGateway.get(gateway)!.reduce((sum, round) => sum + round.errors, 0);
     return [
       gateway,
       format(rps(gateway)),
-      `${format(rps(gateway) / rps('stock gateway'), 2)}×`,
-      `${format(rps(gateway) / rps('hive gateway'), 2)}×`,
+      ...baselines.map(([baseline]) => `${format(rps(gateway) / rps(baseline), 2)}×`),
       format(
         medianOf(gateway, (round) => round.p50),
         1,
@@ -499,9 +555,16 @@ function scenarioTable(perGateway: Map<Gateway, Round[]>): string {
       format(total, 2),
     ];
   });
-  return [
-    `| gateway | req/s | × stock | × Hive | p50 ms | p99 ms | errors | gateway CPU ms/req | ${SERVICES.map((name) => `${name} CPU ms/req`).join(' | ')} | total CPU ms/req |`,
-    `|${' --- |'.repeat(9 + SERVICES.length)}`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
+  const columns = [
+    'gateway',
+    'req/s',
+    ...baselines.map(([, column]) => column),
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'gateway CPU ms/req',
+    ...SERVICES.map((name) => `${name} CPU ms/req`),
+    'total CPU ms/req',
+  ];
+  return [`| ${columns.join(' | ')} |`, `|${' --- |'.repeat(columns.length)}`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }

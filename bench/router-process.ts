@@ -1,5 +1,5 @@
 /**
- * One gateway for the benchmarks (`npm run bench -- router|gateways`), in a process of its own so
+ * One gateway for the benchmarks (`npm run bench -- gateways`), in a process of its own so
  * that its CPU time is its own: `node --import tsx bench/router-process.ts <variant>`, configured by
  * the environment the benchmark passes (ROUTER_PORT, the subgraphs' `<NAME>_URL`s). The benchmark
  * waits until it answers.
