@@ -9,7 +9,7 @@ import { ServiceMetrics } from '../lib/observability/metrics';
 import type { ServiceDefinition } from '../lib/server';
 import type { RouterConfig } from './config';
 import { subgraphCallMetrics } from './metrics';
-import { SubgraphDataSource, type RouterContext } from './subgraph-source';
+import { oneErrorPerUnavailableSubgraph, SubgraphDataSource, type RouterContext } from './subgraph-source';
 
 export type { RouterContext };
 
@@ -60,7 +60,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     metricsConfig: config.metrics,
     slowRequestMs: config.slowRequestMs,
     graph: { gateway },
-    plugins: config.responseCache ? [responseCachePlugin<RouterContext>()] : [],
+    plugins: [oneErrorPerUnavailableSubgraph(), ...(config.responseCache ? [responseCachePlugin<RouterContext>()] : [])],
     // Runs once the server has drained: no call is in progress any more.
     close: async () => {
       await Promise.all(sources.map((source) => source.close()));

@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { CircuitState, circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError } from 'graphql';
@@ -169,6 +170,30 @@ function boundedFetcher(options: SubgraphCallOptions): { fetcher: Fetcher; close
     }
   };
   return { fetcher, close: () => pool.close() };
+}
+
+/**
+ * One SUBGRAPH_UNAVAILABLE per service in an answer. A query plan may call a service several times
+ * (a root field, then entities under another service's fields), and each failed call adds an
+ * error; they carry no path, so the copies tell a client nothing more than the first.
+ */
+export function oneErrorPerUnavailableSubgraph(): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+          const seen = new Set<unknown>();
+          response.body.singleResult.errors = response.body.singleResult.errors.filter(({ extensions }) => {
+            if (extensions?.code !== ErrorCode.SUBGRAPH_UNAVAILABLE) return true;
+            if (seen.has(extensions.service)) return false;
+            seen.add(extensions.service);
+            return true;
+          });
+        },
+      };
+    },
+  };
 }
 
 /** The gateway's subgraph operations are printed by its query planner: `mutation…` first, if one. */

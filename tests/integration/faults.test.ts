@@ -36,11 +36,18 @@ async function blackHole(): Promise<{ url: string; requests: () => number; close
 describe.each(TARGETS)('a failing subgraph costs only its own fields, on %s', (target) => {
   let graph: Supergraph;
   let token: string;
+  let orderId: string;
   const routers: RunningService[] = [];
   beforeAll(async () => {
     graph = await startSupergraph(target);
     token = (await graph.signUp('faults@example.com', 'Fault Tester')).token;
-    await graph.createProduct('FAULT-1', 100, 10);
+    const productId = await graph.createProduct('FAULT-1', 100, 10);
+    const placed = await graph.router.query<{ placeOrder: { id: string } }>(
+      'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+      { input: { items: [{ productId, quantity: 2 }], idempotencyKey: 'faults-1' } },
+      token,
+    );
+    orderId = placed.data!.placeOrder.id;
   });
   afterAll(async () => {
     for (const router of routers) await router.stop();
@@ -78,6 +85,52 @@ describe.each(TARGETS)('a failing subgraph costs only its own fields, on %s', (t
       await hole.close();
     }
   });
+
+  /** Fields of all three services, reached from each service's own root field. */
+  const ALL = `{
+    me { name orders(first: 5) { edges { node { id items { quantity product { name } } } } } }
+    orders(first: 5) { edges { node { id status buyer { name } items { quantity product { name } } } } }
+    products(first: 1) { edges { node { sku } } }
+  }`;
+  /** What ALL answers with `down` down (or none): its own fields null, nothing else. */
+  const partial = (down?: 'users' | 'products' | 'orders') => {
+    const items = [{ quantity: 2, product: down === 'products' ? null : { name: 'FAULT-1' } }];
+    const orders = {
+      edges: [{ node: { id: orderId, status: 'CONFIRMED', buyer: down === 'users' ? null : { name: 'Fault Tester' }, items } }],
+    };
+    return {
+      me:
+        down === 'users'
+          ? null
+          : { name: 'Fault Tester', orders: down === 'orders' ? null : { edges: [{ node: { id: orderId, items } }] } },
+      orders: down === 'orders' ? null : orders,
+      products: down === 'products' ? null : { edges: [{ node: { sku: 'FAULT-1' } }] },
+    };
+  };
+
+  test('with every service up, the three-service query is answered whole', async () => {
+    const answer = await graph.router.query(ALL, {}, token);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toEqual(partial());
+  });
+
+  test.each(['users', 'products', 'orders'] as const)(
+    '%s paused: its fields are null, every field of the other two is there, one SUBGRAPH_UNAVAILABLE names it',
+    async (down) => {
+      const hole = await blackHole();
+      try {
+        const router = await routerWith({ [`${down.toUpperCase()}_URL`]: hole.url, SUBGRAPH_TIMEOUT_MS: '300' });
+        const answer = await queryAt(router.url)(ALL, {}, token);
+        process.stdout.write(`${target}: ${down} paused: ${JSON.stringify(answer)}\n`);
+        expect(answer.status).toBe(200);
+        expect(answer.data).toEqual(partial(down));
+        expect(answer.errors).toHaveLength(1);
+        expect(answer.errors![0]!.extensions).toEqual({ code: 'SUBGRAPH_UNAVAILABLE', service: down });
+      } finally {
+        await hole.close();
+      }
+    },
+  );
 
   test('products killed: its field is null, the rest answered, and the error shows no address', async () => {
     const closedPort = await freePort();
