@@ -11,6 +11,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { LIMIT_VARIABLES, type OperationLimits } from '../edge-config';
 
 /** The code of every operation refused for its size, before any subgraph fetch or SQL statement. */
@@ -75,31 +76,57 @@ const listSizeEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
 };
 
 /**
+ * What a cost depends on besides the document: the variables' numbers (a `first`) and booleans
+ * (`@include`, `@skip`). Strings (cursors, searches, ids) never change a cost, so requests that
+ * differ only in them share one estimate.
+ */
+const costKey = (queryHash: string, operationName: string | null, variables: Record<string, unknown> | undefined) =>
+  `${queryHash}\n${operationName ?? ''}\n${JSON.stringify(variables ?? {}, (_key, value: unknown) => (typeof value === 'string' ? undefined : value))}`;
+
+/**
+ * Estimating the cost is a walk of the whole operation; the same operation is estimated once. At
+ * most 1,000 estimates and 4 MB of keys; an operation whose key is over 16 KB is estimated each time.
+ */
+const COST_CACHE = { max: 1000, maxSize: 4_000_000, maxEntrySize: 16_384, sizeCalculation: (_cost: unknown, key: string) => key.length };
+
+/**
  * Refuses an operation whose cost exceeds the budget. It runs once the operation and its variables
  * are known and before execution starts, so at the router before the query is planned or any
- * subgraph is called (graphql-query-complexity computes the cost).
+ * subgraph is called (graphql-query-complexity computes the cost). Costs are remembered per
+ * document, operation and the variables that can change them (`costKey`), for as long as the
+ * schema stays the same.
  */
 export function costLimitPlugin(limits: OperationLimits): ApolloServerPlugin<BaseContext> {
   const estimators = [listSizeEstimator, simpleEstimator({ defaultComplexity: 1 })];
+  const costs = new LRUCache<string, number | 'too many nodes'>(COST_CACHE);
+  let costsOf: unknown;
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request, operationName }) {
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              variables: request.variables ?? {},
-              operationName: operationName ?? undefined,
-              estimators,
-            });
-          } catch (error) {
-            // Variables that do not coerce are reported by execution, with their own message.
-            if (/maximum allowed number of nodes/.test(String(error)))
-              throw tooComplex('cost', limits.cost, 'The operation has too many fields to estimate.');
-            return;
+        async didResolveOperation({ schema, document, request, operationName, queryHash }) {
+          if (costsOf !== schema) {
+            costs.clear();
+            costsOf = schema;
           }
+          const key = costKey(queryHash, operationName, request.variables);
+          let cost = costs.get(key);
+          if (cost === undefined) {
+            try {
+              cost = getComplexity({
+                schema,
+                query: document,
+                variables: request.variables ?? {},
+                operationName: operationName ?? undefined,
+                estimators,
+              });
+            } catch (error) {
+              // Variables that do not coerce are reported by execution, with their own message.
+              if (!/maximum allowed number of nodes/.test(String(error))) return;
+              cost = 'too many nodes';
+            }
+            costs.set(key, cost);
+          }
+          if (cost === 'too many nodes') throw tooComplex('cost', limits.cost, 'The operation has too many fields to estimate.');
           if (cost > limits.cost) throw tooComplex('cost', limits.cost, `Query cost limit of ${limits.cost} exceeded, found ${cost}.`);
         },
       };
