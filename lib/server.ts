@@ -58,6 +58,25 @@ export interface ServiceDefinition<TContext extends BaseContext> {
   metricsConfig?: MetricsConfig;
   /** Requests this slow (ms) are logged at warn with the calls they made. @default DEFAULT_SLOW_REQUEST_MS */
   slowRequestMs?: number;
+  /**
+   * Sees a GraphQL request's parameters (a POST's body, a GET's query string) before Apollo parses
+   * anything: may refuse the request, or give the document to run (the router's trusted documents).
+   */
+  gate?(parameters: unknown): GateDecision;
+}
+
+/** What a service's gate decides: refuse with this answer, run this document, or go on as sent. */
+export type GateDecision = { refuse: RouteResponse } | { document: string } | undefined;
+
+/** Puts the document a gate gave into the request, where Apollo reads it: a POST's body, a GET's URL. */
+function runDocument(request: FastifyRequest, document: string): void {
+  if (request.method !== 'GET') {
+    (request.body as { query?: string }).query = document;
+    return;
+  }
+  const url = new URL(request.raw.url ?? '/', 'http://local');
+  url.searchParams.set('query', document);
+  request.raw.url = `${url.pathname}${url.search}`;
 }
 
 export interface RunningService {
@@ -212,6 +231,9 @@ export async function startService<TContext extends BaseContext>(
         .code(503)
         .send({ errors: [{ message: 'Starting up; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
     stats.graphqlRequests++;
+    const decision = definition.gate?.(request.method === 'GET' ? request.query : request.body);
+    if (decision && 'refuse' in decision) return reply.code(decision.refuse.status).send(decision.refuse.body);
+    if (decision) runDocument(request, decision.document);
     return graphql(request, reply);
   };
   app.route({ method: ['GET', 'POST'], url: '/graphql', handler: serveGraphQL });

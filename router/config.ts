@@ -5,6 +5,7 @@ import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
 import { DEFAULT_SLOW_REQUEST_MS } from '../lib/observability/http';
 import { loadMetricsConfig, type MetricsConfig } from '../lib/observability/metrics';
 import { SUPERGRAPH_FILE } from './compose';
+import { TRUSTED_DOCUMENTS_MODES, type TrustedDocumentsConfig, type TrustedDocumentsMode } from './trusted-documents';
 
 type Env = Record<string, string | undefined>;
 
@@ -36,6 +37,12 @@ export interface RouterConfig {
   slowRequestMs: number;
   /** Where GET /metrics is served (`METRICS_PORT`, `METRICS_PUBLIC`; lib/observability/metrics.ts). */
   metrics: MetricsConfig;
+  /**
+   * Which documents are served (router/trusted-documents.ts): `TRUSTED_DOCUMENTS` off, allow or
+   * required, from the manifest at `TRUSTED_DOCUMENTS_MANIFEST`. @default required in production
+   * when a manifest is given, allow outside production (Sandbox keeps working), off without one
+   */
+  trustedDocuments: TrustedDocumentsConfig;
 }
 
 /** How the router calls each subgraph: bounded in time, and failed fast while one keeps failing. */
@@ -66,6 +73,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
     metrics: loadMetricsConfig(env, production),
     responseCache: readBoolean(env, 'RESPONSE_CACHE', true),
     slowRequestMs: readInteger(env, 'SLOW_REQUEST_MS', DEFAULT_SLOW_REQUEST_MS, 0, 600_000),
+    trustedDocuments: readTrustedDocuments(env, production),
     subgraphCalls: {
       timeoutMs: readInteger(env, 'SUBGRAPH_TIMEOUT_MS', 5000, 1, 600_000),
       timeoutMsBySubgraph: Object.fromEntries(
@@ -90,4 +98,16 @@ function subgraphNamed(registry: readonly SubgraphEntry[], upper: string, variab
   if (!entry)
     throw new ConfigError(`${variable} names no subgraph: use one of ${registry.map(({ name }) => name.toUpperCase()).join(', ')}`);
   return entry.name;
+}
+
+function readTrustedDocuments(env: Env, production: boolean): TrustedDocumentsConfig {
+  const manifestPath = env.TRUSTED_DOCUMENTS_MANIFEST ? path.resolve(env.TRUSTED_DOCUMENTS_MANIFEST) : undefined;
+  const given = env.TRUSTED_DOCUMENTS;
+  if (given !== undefined && given !== '' && !TRUSTED_DOCUMENTS_MODES.includes(given as TrustedDocumentsMode)) {
+    throw new ConfigError(`TRUSTED_DOCUMENTS must be one of ${TRUSTED_DOCUMENTS_MODES.join(', ')}, not "${given}"`);
+  }
+  const mode = (given || (manifestPath ? (production ? 'required' : 'allow') : 'off')) as TrustedDocumentsMode;
+  if (mode !== 'off' && !manifestPath)
+    throw new ConfigError(`TRUSTED_DOCUMENTS=${mode} needs TRUSTED_DOCUMENTS_MANIFEST, the manifest's path`);
+  return { mode, manifestPath };
 }

@@ -10,6 +10,7 @@ import type { ServiceDefinition } from '../lib/server';
 import type { RouterConfig } from './config';
 import { subgraphCallMetrics } from './metrics';
 import { oneErrorPerUnavailableSubgraph, SubgraphDataSource, type RouterContext } from './subgraph-source';
+import { trustedDocumentsGate } from './trusted-documents';
 
 export type { RouterContext };
 
@@ -50,6 +51,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
       return source;
     },
   });
+  const gate = trustedDocumentsGate(config.trustedDocuments, log);
   const verify = createTokenVerifier({ jwks: config.usersJwksUrl, ...USER_TOKEN });
   return {
     name: 'router',
@@ -59,6 +61,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
     metrics,
     metricsConfig: config.metrics,
     slowRequestMs: config.slowRequestMs,
+    gate,
     graph: { gateway },
     plugins: [oneErrorPerUnavailableSubgraph(), ...(config.responseCache ? [responseCachePlugin<RouterContext>()] : [])],
     // Runs once the server has drained: no call is in progress any more.
