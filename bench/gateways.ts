@@ -29,6 +29,10 @@
  * RSS idle and after the run; medians over the rounds. The same tables are written as markdown to
  * .data/bench/gateways-<time>.md. With BENCH_CPU_PROF=1 every process runs under `--cpu-prof` and
  * the end of the run says where each spent its CPU (bench/profile.ts).
+ *
+ * BENCH_RATE=<requests/s> offers every gateway the same load instead of as much as it takes, so
+ * their latencies compare at equal throughput (autocannon's overallRate, corrected for coordinated
+ * omission). Without it, a faster gateway is sent more requests and its subgraphs queue more.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -188,6 +192,9 @@ async function must<T>(url: string, query: string, variables?: Record<string, un
   return answer.data;
 }
 
+/** Requests per second offered to every gateway (BENCH_RATE); unset, each takes as many as it can. */
+const RATE = Number(process.env.BENCH_RATE) || undefined;
+
 /** With BENCH_CPU_PROF set, every process writes a V8 CPU profile here as it exits. */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF ? path.join(PROJECT_ROOT, '.data', 'bench', `profiles-${Date.now()}`) : undefined;
 
@@ -315,6 +322,7 @@ function load(
         url,
         connections: CONNECTIONS,
         duration: seconds,
+        ...(RATE && { overallRate: RATE }),
         requests: [
           {
             method: 'POST',
@@ -495,7 +503,7 @@ export async function benchGateways(
     const header = [
       `# Gateways benchmark, ${new Date().toISOString()}`,
       '',
-      `\`npm run bench -- gateways ${seconds} ${rounds} ${only.join(',')} ${chosen.join(',')}\`${server ? ' with BENCH_DATABASE_URL (PostgreSQL)' : ' (embedded databases)'}, Node ${process.version}, ${CONNECTIONS} connections, ${rounds} rounds of ${seconds} s per gateway, alternating; medians.`,
+      `\`npm run bench -- gateways ${seconds} ${rounds} ${only.join(',')} ${chosen.join(',')}\`${server ? ' with BENCH_DATABASE_URL (PostgreSQL)' : ' (embedded databases)'}, Node ${process.version}, ${CONNECTIONS} connections${RATE ? `, ${RATE} requests/s offered` : ''}, ${rounds} rounds of ${seconds} s per gateway, alternating; medians.`,
     ];
     const file = path.join(PROJECT_ROOT, '.data', 'bench', `gateways-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
