@@ -17,10 +17,12 @@
  *   users      20 customers, each reading their own orders with items and products
  *
  * Gateways (GATEWAY_CHOICES): router, stock, hive; and, to see what a part of the router costs,
- * tracing (the router exporting every span over OTLP/HTTP to a sink in this process), no-limits
+ * tracing (the router exporting every span over OTLP/HTTP to a sink in this process), trusted (the
+ * router with TRUSTED_DOCUMENTS=required and a manifest of this bench's operations, which the
+ * clients send in full, so the router hashes each one), no-limits
  * (the router without its operation limits) and router-again (the same router twice: the spread
  * between the two is the noise floor of the run). `npm run bench -- router` is
- * `gateways 5 3 catalogue router,tracing,no-limits,stock,router-again`.
+ * `gateways 5 3 catalogue router,tracing,trusted,no-limits,stock,router-again`.
  *
  * Before measuring, every gateway must give the same data for each scenario's fixed requests. Then
  * rounds alternate across gateways (ABBA). Per gateway it prints requests/s, p50 and p99 latency,
@@ -35,7 +37,7 @@
  * omission). Without it, a faster gateway is sent more requests and its subgraphs queue more.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -57,9 +59,18 @@ export const GATEWAY_CHOICES = {
   stock: { name: 'stock gateway', variant: 'stock gateway' },
   hive: { name: 'hive gateway', variant: 'hive gateway' },
   tracing: { name: 'router, tracing on', variant: 'router', tracing: true },
+  trusted: { name: 'router, trusted documents', variant: 'router', trusted: true },
   'no-limits': { name: 'no limits', variant: 'no limits' },
   'router-again': { name: 'router again', variant: 'router' },
-} as const satisfies Record<string, { name: string; variant: RouterVariant; tracing?: boolean }>;
+} as const satisfies Record<string, GatewaySpec>;
+
+interface GatewaySpec {
+  name: string;
+  variant: RouterVariant;
+  tracing?: boolean;
+  /** TRUSTED_DOCUMENTS=required with a manifest of QUERIES. */
+  trusted?: boolean;
+}
 export type GatewayChoice = keyof typeof GATEWAY_CHOICES;
 export const DEFAULT_GATEWAYS: readonly GatewayChoice[] = ['router', 'stock', 'hive'];
 export const SCENARIOS = ['mix', 'hot', 'catalogue', 'users'] as const;
@@ -231,6 +242,20 @@ async function waitFor(running: Running, ready: () => Promise<boolean>): Promise
     if (Date.now() > deadline) throw new Error(`${running.name} did not answer within 120 s: ${last}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A trusted documents manifest (Apollo's format) of every operation this bench sends; returns its path. */
+function writeManifest(): string {
+  const file = path.join(PROJECT_ROOT, '.data', 'bench', 'manifest.json');
+  const operations = Object.entries(QUERIES).map(([name, body]) => ({
+    id: createHash('sha256').update(body).digest('hex'),
+    name,
+    type: body.startsWith('mutation') ? 'mutation' : 'query',
+    body,
+  }));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations }));
+  return file;
 }
 
 /** dist/ as `npm run build` makes it, plus the gateway launcher compiled beside it (it imports dist/lib, dist/router). */
@@ -434,7 +459,7 @@ export async function benchGateways(
     console.log(`Seeding ${server ? 'PostgreSQL' : 'embedded'} databases: 200 products, 50 customers, 100 orders…`);
     const seeded = await seed(urls);
     for (const choice of chosen) {
-      const gateway: { name: string; variant: RouterVariant; tracing?: boolean } = GATEWAY_CHOICES[choice];
+      const gateway: GatewaySpec = GATEWAY_CHOICES[choice];
       const { name } = gateway;
       const port = await freePort();
       const child = start(name, ['dist/bench/router-process.js', gateway.variant], {
@@ -442,6 +467,7 @@ export async function benchGateways(
         ROUTER_PORT: String(port),
         METRICS_PORT: String(await freePort()),
         ...(gateway.tracing && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
+        ...(gateway.trusted ? { TRUSTED_DOCUMENTS: 'required', TRUSTED_DOCUMENTS_MANIFEST: writeManifest() } : {}),
       });
       const running = { name, url: `http://127.0.0.1:${port}/graphql`, child };
       gateways.push(running);

@@ -2,7 +2,7 @@
  * `npm run bench -- <name> [options]`. Benchmarks print figures; tests never assert timings.
  *   startup [runs=3]                 cold and warm start to first answer, idle RSS per process
  *   entities [pglite|postgres] [runs=20]   SQL statements, fetches and latency for N = 1, 10, 100
- *   router [seconds=5] [rounds=3]    what parts of the router cost: gateways on the catalogue with router, tracing, no-limits, stock, router-again
+ *   router [seconds=5] [rounds=3]    what parts of the router cost: gateways on the catalogue with router, tracing, trusted, no-limits, stock, router-again
  *   gateways [seconds=10] [rounds=3] [scenario,...] [gateway,...]   our router beside stock Apollo Gateway and Hive Gateway: mix, hot, catalogue, users
  *   writes [writes=200] [rounds=3]   embedded-database commits with fsync on and off, side by side
  *   memory [runs=1]                  idle RSS of each service compiled (dist/) beside tsx from source
@@ -20,7 +20,12 @@ const benches: Record<string, () => Promise<void>> = {
   startup: () => benchStartup(Number(args[0] ?? 3)),
   entities: () => benchEntities(args[0] === 'postgres' ? 'postgres' : 'pglite', Number(args[1] ?? 20)),
   router: () =>
-    benchGateways(Number(args[0] ?? 5), Number(args[1] ?? 3), ['catalogue'], ['router', 'tracing', 'no-limits', 'stock', 'router-again']),
+    benchGateways(
+      Number(args[0] ?? 5),
+      Number(args[1] ?? 3),
+      ['catalogue'],
+      ['router', 'tracing', 'trusted', 'no-limits', 'stock', 'router-again'],
+    ),
   gateways: () =>
     benchGateways(
       Number(args[0] ?? 10),
