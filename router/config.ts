@@ -20,6 +20,11 @@ export interface RouterConfig {
   /** The supergraph schema to serve (`SUPERGRAPH_PATH`). @default router/supergraph.graphql */
   supergraphPath: string;
   /**
+   * Take a new supergraph file while running, without a restart or a dropped request
+   * (`SUPERGRAPH_WATCH`; `npm run dev` sets it). @default false
+   */
+  watchSupergraph: boolean;
+  /**
    * Subgraphs whose address was given (`<NAME>_URL`, or `<NAME>_PORT` for one on this machine);
    * every other subgraph is reached where the supergraph file says.
    */
@@ -67,6 +72,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
     port: readPort(env, portVariable(ROUTER.name), ROUTER.defaultPort),
     workers: readInteger(env, 'ROUTER_WORKERS', 1, 1, 256),
     supergraphPath: env.SUPERGRAPH_PATH ? path.resolve(env.SUPERGRAPH_PATH) : SUPERGRAPH_FILE,
+    watchSupergraph: readBoolean(env, 'SUPERGRAPH_WATCH', false),
     subgraphUrls: Object.fromEntries(given.map(({ name }) => [name, subgraphUrl(env, name, registry)])),
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),

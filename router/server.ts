@@ -1,10 +1,11 @@
 import fs from 'node:fs';
-import { ApolloGateway } from '@apollo/gateway';
+import path from 'node:path';
+import { ApolloGateway, type SupergraphSdlHook } from '@apollo/gateway';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { createTokenVerifier, USER_TOKEN } from '../lib/auth/tokens';
 import { viewerFromAuthorization } from '../lib/auth/viewer';
 import { ConfigError } from '../lib/config';
-import { createLogger } from '../lib/log';
+import { createLogger, type Logger } from '../lib/log';
 import { ServiceMetrics } from '../lib/observability/metrics';
 import type { ServiceDefinition } from '../lib/server';
 import type { RouterConfig } from './config';
@@ -35,7 +36,7 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
   const { subgraphUrls: urls, subgraphCalls: calls } = config;
   const sources: SubgraphDataSource[] = [];
   const gateway = new ApolloGateway({
-    supergraphSdl: fs.readFileSync(config.supergraphPath, 'utf8'),
+    supergraphSdl: config.watchSupergraph ? watchedSupergraph(config.supergraphPath, log) : fs.readFileSync(config.supergraphPath, 'utf8'),
     buildService: ({ name, url }) => {
       const source = new SubgraphDataSource({
         name,
@@ -73,5 +74,46 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
       const viewer = await viewerFromAuthorization(headers.authorization, verify);
       return viewer ? { authorization: headers.authorization, clientIp } : { clientIp };
     },
+  };
+}
+
+/**
+ * The supergraph file, and every later version of it: Apollo Gateway swaps in a new supergraph
+ * between requests (those in flight finish on the one they started with). A file that is not a
+ * valid supergraph is logged and the router keeps serving the last good one.
+ */
+function watchedSupergraph(file: string, log: Logger): SupergraphSdlHook {
+  return async ({ update }) => {
+    let current = fs.readFileSync(file, 'utf8');
+    let timer: NodeJS.Timeout | undefined;
+    const reload = () => {
+      let next: string;
+      try {
+        next = fs.readFileSync(file, 'utf8');
+      } catch {
+        return; // Being replaced: the rename that follows fires again.
+      }
+      if (next === current || next.trim() === '') return;
+      try {
+        update(next);
+        current = next;
+        log.info('supergraph updated', { file });
+      } catch (error) {
+        log.error('new supergraph refused; still serving the last good one', { file, error });
+      }
+    };
+    // The directory, not the file: editors and compose replace the file, which ends a file watch.
+    const watcher = fs.watch(path.dirname(file), (_event, name) => {
+      if (name !== path.basename(file)) return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, 100);
+    });
+    return {
+      supergraphSdl: current,
+      cleanup: async () => {
+        clearTimeout(timer);
+        watcher.close();
+      },
+    };
   };
 }
