@@ -3,6 +3,13 @@
  * (lib/services.ts) and the router, on the embedded databases unless *_DATABASE_URL is set. Seeds
  * demo data into empty databases, waits until everything answers, prints every URL. Ctrl-C stops
  * them all cleanly. `npm start -- users products` starts only the services named.
+ *
+ * `npm run dev` (`--watch`): the same, plus the development loop. Each service runs under
+ * `tsx watch`, so an edit to code a service imports restarts that service alone (an edit to lib/
+ * restarts them all), and an edit to a subgraph's schema.graphql restarts that subgraph. Every
+ * edit to a schema.graphql also recomposes router/supergraph.graphql, which the router, watching
+ * it (SUPERGRAPH_WATCH), takes without a restart; a composition error is printed and the file,
+ * and so the router, keep the last good supergraph.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +17,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { ConfigError, readPort } from '../lib/config';
 import { PROJECT_ROOT } from '../lib/paths';
-import { portVariable, ROUTER, SUBGRAPHS, subgraphFiles, type SubgraphEntry } from '../lib/services';
+import { portVariable, ROUTER, SUBGRAPHS, subgraphFiles, subgraphPath, type SubgraphEntry } from '../lib/services';
+import { composeSupergraph, SUPERGRAPH_FILE } from '../router/compose';
 import { loadShutdownGraceMs } from '../lib/shutdown';
 
 export interface Launch {
@@ -42,14 +50,33 @@ export function launchPlan(
 const DEMO_ACCOUNTS_FILE = path.join(PROJECT_ROOT, 'subgraphs', 'users', 'demo-accounts.json');
 const READY_TIMEOUT_MS = 120_000;
 
-const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development', SEED_DEMO_DATA: process.env.SEED_DEMO_DATA ?? 'true' };
+const watch = process.argv.includes('--watch');
+const env = {
+  ...process.env,
+  NODE_ENV: process.env.NODE_ENV ?? 'development',
+  SEED_DEMO_DATA: process.env.SEED_DEMO_DATA ?? 'true',
+  ...(watch && { SUPERGRAPH_WATCH: 'true' }),
+};
 const children = new Map<string, ChildProcess>();
 let stopping = false;
+
+/** How a service is run: under `tsx watch` in the development loop (its SDL watched too), else once. */
+function command(name: string, entry: string): string[] {
+  if (!watch) return ['--import', 'tsx', path.join(PROJECT_ROOT, entry)];
+  const sdl = SUBGRAPHS.some((subgraph) => subgraph.name === name) ? ['--include', subgraphPath(name, 'schema')] : [];
+  return [
+    path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+    'watch',
+    '--clear-screen=false',
+    ...sdl,
+    path.join(PROJECT_ROOT, entry),
+  ];
+}
 
 function launch(name: string, entry: string): ChildProcess {
   // The subgraphs sit behind the router on loopback and take the client address it forwards.
   const own = name === ROUTER.name ? env : { TRUST_PROXY: 'loopback', ...env };
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
+  const child = spawn(process.execPath, command(name, entry), {
     cwd: PROJECT_ROOT,
     env: own,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,9 +141,41 @@ function demoSignIn(): string {
   return `  demo sign-in (seeded into an empty database): ${accounts.customer.email} / ${accounts.customer.password}; admin ${admin}`;
 }
 
+/**
+ * Recomposes router/supergraph.graphql whenever a subgraph's schema.graphql changes; a composition
+ * error is printed and leaves the file as it was.
+ */
+function recomposeOnSdlChange(): void {
+  let timer: NodeJS.Timeout | undefined;
+  const recompose = () => {
+    const result = composeSupergraph();
+    if ('errors' in result) {
+      process.stdout.write(
+        `${'[compose]'.padEnd(11)}ERROR composition failed; the router keeps the last good supergraph:\n${result.errors.map((message) => `  - ${message}`).join('\n')}\n`,
+      );
+      return;
+    }
+    if (fs.readFileSync(SUPERGRAPH_FILE, 'utf8') === result.supergraphSdl) return;
+    // Written whole under another name, then renamed: the router never reads half a file.
+    fs.writeFileSync(`${SUPERGRAPH_FILE}.tmp`, result.supergraphSdl);
+    fs.renameSync(`${SUPERGRAPH_FILE}.tmp`, SUPERGRAPH_FILE);
+    process.stdout.write(`${'[compose]'.padEnd(11)}recomposed ${path.relative(PROJECT_ROOT, SUPERGRAPH_FILE)}\n`);
+  };
+  for (const { name } of SUBGRAPHS) {
+    const sdl = subgraphPath(name, 'schema');
+    // The directory, not the file: editors save by replacing the file, which ends a file watch.
+    fs.watch(path.dirname(sdl), (_event, changed) => {
+      if (changed !== path.basename(sdl)) return;
+      clearTimeout(timer);
+      timer = setTimeout(recompose, 200);
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
-  const plan = launchPlan(process.argv.slice(2));
+  const plan = launchPlan(process.argv.slice(2).filter((arg) => arg !== '--watch'));
+  if (watch) recomposeOnSdlChange();
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   for (const { name, entry } of plan) children.set(name, launch(name, entry));
@@ -132,6 +191,7 @@ async function main(): Promise<void> {
         return `  ${name.padEnd(width)}http://localhost:${port}/graphql${hint}`;
       }),
       env.SEED_DEMO_DATA === 'true' && plan.some(({ name }) => name === 'users') ? demoSignIn() : '',
+      watch ? 'Watching: code edits restart their service, schema.graphql edits recompose the supergraph.' : '',
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
