@@ -1,7 +1,8 @@
 /**
  * `npm run generate` (also run by `npm install`): for every subgraph in the registry
  * (lib/services.ts), its Prisma client (`prisma generate` with its own config, so the engine is
- * our WASM one and nothing is downloaded), then its resolver types (scripts/codegen.ts).
+ * our WASM one and nothing is downloaded), then its resolver types (scripts/codegen.ts); then the
+ * storefront's operation types and manifest (scripts/storefront.ts).
  * Stops at the first failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,10 @@ async function main(): Promise<void> {
   for (const { name } of SUBGRAPHS) {
     process.stdout.write(`Wrote ${path.relative(PROJECT_ROOT, await generateResolverTypes(name))}\n`);
   }
+  // The storefront's operation types and trusted documents manifest, from the composed supergraph.
+  const { storefrontCodegen } = (await import(path.join(__dirname, 'storefront.ts'))) as typeof import('./storefront');
+  const { operations } = await storefrontCodegen();
+  process.stdout.write(`Wrote storefront/src/gql/ and its manifest (${operations} operations)\n`);
 }
 
 if (require.main === module) {
