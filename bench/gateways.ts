@@ -106,6 +106,24 @@ interface Running {
   name: string;
   child: ChildProcess;
   url: string;
+  /** Its Prometheus metrics (this project's services only), for the V8 heap and external memory. */
+  metricsUrl?: string;
+}
+
+/** V8's heap (used and reserved) and memory outside it (ArrayBuffers such as PGlite's WebAssembly memory), in MiB, from a service's /metrics. */
+async function heapOf(metricsUrl: string | undefined): Promise<{ used: number; total: number; external: number } | undefined> {
+  if (!metricsUrl) return undefined;
+  try {
+    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / 1024 / 1024;
+    return {
+      used: value('nodejs_heap_size_used_bytes'),
+      total: value('nodejs_heap_size_total_bytes'),
+      external: value('nodejs_external_memory_bytes'),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 interface Round {
@@ -448,10 +466,12 @@ export async function benchGateways(
   const all = () => [...subgraphs, ...gateways];
   try {
     for (const name of SERVICES) {
+      const metricsPort = await freePort();
       const running = {
         name,
         url: urls[name],
-        child: start(name, [`dist/subgraphs/${name}/index.js`], { ...env, METRICS_PORT: String(await freePort()) }),
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+        child: start(name, [`dist/subgraphs/${name}/index.js`], { ...env, METRICS_PORT: String(metricsPort) }),
       };
       subgraphs.push(running);
     }
@@ -462,14 +482,22 @@ export async function benchGateways(
       const gateway: GatewaySpec = GATEWAY_CHOICES[choice];
       const { name } = gateway;
       const port = await freePort();
+      const metricsPort = await freePort();
       const child = start(name, ['dist/bench/router-process.js', gateway.variant], {
         ...env,
         ROUTER_PORT: String(port),
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String(metricsPort),
         ...(gateway.tracing && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
         ...(gateway.trusted ? { TRUSTED_DOCUMENTS: 'required', TRUSTED_DOCUMENTS_MANIFEST: writeManifest() } : {}),
       });
-      const running = { name, url: `http://127.0.0.1:${port}/graphql`, child };
+      // The stock and Hive gateways serve no metrics.
+      const ours = gateway.variant === 'router' || gateway.variant === 'no limits';
+      const running = {
+        name,
+        url: `http://127.0.0.1:${port}/graphql`,
+        child,
+        metricsUrl: ours ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
+      };
       gateways.push(running);
       await waitFor(running, async () => {
         const answer = await post<{ products: unknown }>(running.url, { body: body(QUERIES.catalogue) });
@@ -479,6 +507,9 @@ export async function benchGateways(
     }
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const idleRss = Object.fromEntries(all().map(({ name, child }) => [name, rssMiB(child.pid!)]));
+    const idleHeaps = Object.fromEntries(
+      await Promise.all(all().map(async ({ name, metricsUrl }) => [name, await heapOf(metricsUrl)] as const)),
+    );
 
     /** Each scenario's heading and table, printed as it ends and written to the report at the end. */
     const sections: string[] = [];
@@ -520,10 +551,18 @@ export async function benchGateways(
       sections.push(`## ${scenario.name}: ${scenario.describe}\n\n${table}\n`);
     }
     const afterRss = Object.fromEntries(all().map(({ name, child }) => [name, rssMiB(child.pid!)]));
+    const heaps = Object.fromEntries(
+      await Promise.all(all().map(async ({ name, metricsUrl }) => [name, await heapOf(metricsUrl)] as const)),
+    );
     const memory = [
-      '| process | RSS idle (MiB) | RSS after the run (MiB) |',
-      '|---|---|---|',
-      ...all().map(({ name }) => `| ${name} | ${format(idleRss[name]!)} | ${format(afterRss[name]!)} |`),
+      '| process | RSS idle (MiB) | RSS after the run (MiB) | V8 heap used / reserved, idle (MiB) | after | external, idle / after (MiB) |',
+      '|---|---|---|---|---|---|',
+      ...all().map(({ name }) => {
+        const [idle, after] = [idleHeaps[name], heaps[name]];
+        const heap = (h: typeof idle) => (h ? `${format(h.used)} / ${format(h.total)}` : '—');
+        const external = idle && after ? `${format(idle.external)} / ${format(after.external)}` : '—';
+        return `| ${name} | ${format(idleRss[name]!)} | ${format(afterRss[name]!)} | ${heap(idle)} | ${heap(after)} | ${external} |`;
+      }),
     ].join('\n');
     console.log(`\nMemory\n${memory}`);
     const header = [
