@@ -43,6 +43,11 @@ export function readHttpUrl(env: Env, name: string, fallback: string): URL {
   return url;
 }
 
+/** `SLOW_REQUEST_MS`, the same for the router and every subgraph: requests this slow are logged at warn. */
+export function readSlowRequestMs(env: Env): number {
+  return readInteger(env, 'SLOW_REQUEST_MS', DEFAULT_SLOW_REQUEST_MS, 0, 600_000);
+}
+
 export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -108,7 +113,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     usersJwksUrl: jwksUrlOf(env, 'users'),
     edge: loadEdgeConfig(env, production),
     inlineTraces: readBoolean(env, 'INLINE_TRACES', false),
-    slowRequestMs: readInteger(env, 'SLOW_REQUEST_MS', DEFAULT_SLOW_REQUEST_MS, 0, 600_000),
+    slowRequestMs: readSlowRequestMs(env),
     env,
   };
 }

@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { ConfigError, jwksUrlOf, readBoolean, readInteger, readPort, subgraphUrl } from '../lib/config';
+import { ConfigError, jwksUrlOf, readBoolean, readInteger, readPort, readSlowRequestMs, subgraphUrl } from '../lib/config';
 import { portVariable, ROUTER, SUBGRAPHS, type SubgraphEntry } from '../lib/services';
 import { loadEdgeConfig, type EdgeConfig } from '../lib/edge-config';
-import { DEFAULT_SLOW_REQUEST_MS } from '../lib/observability/http';
 import { loadMetricsConfig, type MetricsConfig } from '../lib/observability/metrics';
 import { SUPERGRAPH_FILE } from './compose';
 import { TRUSTED_DOCUMENTS_MODES, type TrustedDocumentsConfig, type TrustedDocumentsMode } from './trusted-documents';
@@ -78,7 +77,7 @@ export function loadRouterConfig(env: Env = process.env, registry: readonly Subg
     edge: loadEdgeConfig(env, production),
     metrics: loadMetricsConfig(env, production),
     responseCache: readBoolean(env, 'RESPONSE_CACHE', true),
-    slowRequestMs: readInteger(env, 'SLOW_REQUEST_MS', DEFAULT_SLOW_REQUEST_MS, 0, 600_000),
+    slowRequestMs: readSlowRequestMs(env),
     trustedDocuments: readTrustedDocuments(env, production),
     subgraphCalls: {
       timeoutMs: readInteger(env, 'SUBGRAPH_TIMEOUT_MS', 5000, 1, 600_000),
