@@ -112,7 +112,7 @@ function readTrustedDocuments(env: Env, production: boolean): TrustedDocumentsCo
     throw new ConfigError(`TRUSTED_DOCUMENTS must be one of ${TRUSTED_DOCUMENTS_MODES.join(', ')}, not "${given}"`);
   }
   const mode = (given || (manifestPath ? (production ? 'required' : 'allow') : 'off')) as TrustedDocumentsMode;
-  if (mode !== 'off' && !manifestPath)
-    throw new ConfigError(`TRUSTED_DOCUMENTS=${mode} needs TRUSTED_DOCUMENTS_MANIFEST, the manifest's path`);
+  if (mode === 'off') return { mode };
+  if (!manifestPath) throw new ConfigError(`TRUSTED_DOCUMENTS=${mode} needs TRUSTED_DOCUMENTS_MANIFEST, the manifest's path`);
   return { mode, manifestPath };
 }

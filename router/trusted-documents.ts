@@ -23,11 +23,8 @@ export const TRUSTED_DOCUMENTS_MODES: readonly TrustedDocumentsMode[] = ['off', 
 /** The refusal's code, as Apollo Router's safelisting names it. */
 export const NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST';
 
-export interface TrustedDocumentsConfig {
-  mode: TrustedDocumentsMode;
-  /** The manifest (`TRUSTED_DOCUMENTS_MANIFEST`); required unless the mode is `off`. */
-  manifestPath?: string;
-}
+/** Off, or a mode with its manifest (`TRUSTED_DOCUMENTS_MANIFEST`): router/config.ts refuses a mode without one. */
+export type TrustedDocumentsConfig = { mode: 'off' } | { mode: 'allow' | 'required'; manifestPath: string };
 
 interface Operation {
   id: string;
@@ -97,7 +94,6 @@ const refuse = (message: string): GateDecision => ({
  */
 export function trustedDocumentsGate(config: TrustedDocumentsConfig, log: Logger): (parameters: unknown) => GateDecision {
   if (config.mode === 'off') return () => undefined;
-  if (!config.manifestPath) throw new ConfigError(`TRUSTED_DOCUMENTS=${config.mode} needs TRUSTED_DOCUMENTS_MANIFEST, the manifest's path`);
   const operations = loadManifest(config.manifestPath);
   const required = config.mode === 'required';
   log.info('trusted documents', { mode: config.mode, manifest: config.manifestPath, operations: operations.size });
