@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { ApolloGateway, type SupergraphSdlHook } from '@apollo/gateway';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { createTokenVerifier, USER_TOKEN } from '../lib/auth/tokens';
@@ -7,6 +6,7 @@ import { viewerFromAuthorization } from '../lib/auth/viewer';
 import { ConfigError } from '../lib/config';
 import { createLogger, type Logger } from '../lib/log';
 import { ServiceMetrics } from '../lib/observability/metrics';
+import { watchFiles } from '../lib/watch-files';
 import type { ServiceDefinition } from '../lib/server';
 import type { RouterConfig } from './config';
 import { subgraphCallMetrics } from './metrics';
@@ -85,7 +85,6 @@ export function buildRouter(config: RouterConfig): ServiceDefinition<RouterConte
 function watchedSupergraph(file: string, log: Logger): SupergraphSdlHook {
   return async ({ update }) => {
     let current = fs.readFileSync(file, 'utf8');
-    let timer: NodeJS.Timeout | undefined;
     const reload = () => {
       let next: string;
       try {
@@ -102,18 +101,8 @@ function watchedSupergraph(file: string, log: Logger): SupergraphSdlHook {
         log.error('new supergraph refused; still serving the last good one', { file, error });
       }
     };
-    // The directory, not the file: editors and compose replace the file, which ends a file watch.
-    const watcher = fs.watch(path.dirname(file), (_event, name) => {
-      if (name !== path.basename(file)) return;
-      clearTimeout(timer);
-      timer = setTimeout(reload, 100);
-    });
-    return {
-      supergraphSdl: current,
-      cleanup: async () => {
-        clearTimeout(timer);
-        watcher.close();
-      },
-    };
+    // npm run dev and editors replace the file: watchFiles sees that.
+    const stop = watchFiles([file], reload, 100);
+    return { supergraphSdl: current, cleanup: async () => stop() };
   };
 }

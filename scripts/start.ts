@@ -20,6 +20,7 @@ import { PROJECT_ROOT } from '../lib/paths';
 import { portVariable, ROUTER, SUBGRAPHS, subgraphFiles, subgraphPath, type SubgraphEntry } from '../lib/services';
 import { composeSupergraph, SUPERGRAPH_FILE } from '../router/compose';
 import { loadShutdownGraceMs } from '../lib/shutdown';
+import { watchFiles } from '../lib/watch-files';
 
 export interface Launch {
   name: string;
@@ -146,7 +147,6 @@ function demoSignIn(): string {
  * error is printed and leaves the file as it was.
  */
 function recomposeOnSdlChange(): void {
-  let timer: NodeJS.Timeout | undefined;
   const recompose = () => {
     const result = composeSupergraph();
     if ('errors' in result) {
@@ -161,15 +161,11 @@ function recomposeOnSdlChange(): void {
     fs.renameSync(`${SUPERGRAPH_FILE}.tmp`, SUPERGRAPH_FILE);
     process.stdout.write(`${'[compose]'.padEnd(11)}recomposed ${path.relative(PROJECT_ROOT, SUPERGRAPH_FILE)}\n`);
   };
-  for (const { name } of SUBGRAPHS) {
-    const sdl = subgraphPath(name, 'schema');
-    // The directory, not the file: editors save by replacing the file, which ends a file watch.
-    fs.watch(path.dirname(sdl), (_event, changed) => {
-      if (changed !== path.basename(sdl)) return;
-      clearTimeout(timer);
-      timer = setTimeout(recompose, 200);
-    });
-  }
+  watchFiles(
+    SUBGRAPHS.map(({ name }) => subgraphPath(name, 'schema')),
+    recompose,
+    200,
+  );
 }
 
 async function main(): Promise<void> {
