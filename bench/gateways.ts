@@ -464,6 +464,9 @@ export async function benchGateways(
   const subgraphs: Running[] = [];
   const gateways: Running[] = [];
   const all = () => [...subgraphs, ...gateways];
+  /** Every process's heap now, by name (undefined for the gateways that serve no metrics). */
+  const heaps = async () =>
+    Object.fromEntries(await Promise.all(all().map(async ({ name, metricsUrl }) => [name, await heapOf(metricsUrl)] as const)));
   try {
     for (const name of SERVICES) {
       const metricsPort = await freePort();
@@ -507,9 +510,7 @@ export async function benchGateways(
     }
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const idleRss = Object.fromEntries(all().map(({ name, child }) => [name, rssMiB(child.pid!)]));
-    const idleHeaps = Object.fromEntries(
-      await Promise.all(all().map(async ({ name, metricsUrl }) => [name, await heapOf(metricsUrl)] as const)),
-    );
+    const idleHeaps = await heaps();
 
     /** Each scenario's heading and table, printed as it ends and written to the report at the end. */
     const sections: string[] = [];
@@ -551,14 +552,12 @@ export async function benchGateways(
       sections.push(`## ${scenario.name}: ${scenario.describe}\n\n${table}\n`);
     }
     const afterRss = Object.fromEntries(all().map(({ name, child }) => [name, rssMiB(child.pid!)]));
-    const heaps = Object.fromEntries(
-      await Promise.all(all().map(async ({ name, metricsUrl }) => [name, await heapOf(metricsUrl)] as const)),
-    );
+    const afterHeaps = await heaps();
     const memory = [
       '| process | RSS idle (MiB) | RSS after the run (MiB) | V8 heap used / reserved, idle (MiB) | after | external, idle / after (MiB) |',
       '|---|---|---|---|---|---|',
       ...all().map(({ name }) => {
-        const [idle, after] = [idleHeaps[name], heaps[name]];
+        const [idle, after] = [idleHeaps[name], afterHeaps[name]];
         const heap = (h: typeof idle) => (h ? `${format(h.used)} / ${format(h.total)}` : '—');
         const external = idle && after ? `${format(idle.external)} / ${format(after.external)}` : '—';
         return `| ${name} | ${format(idleRss[name]!)} | ${format(afterRss[name]!)} | ${heap(idle)} | ${heap(after)} | ${external} |`;
