@@ -63,13 +63,13 @@ function vite(command: 'build' | 'serve'): void {
 
 async function main(): Promise<void> {
   const command = process.argv[2] ?? 'dev';
+  if (!['dev', 'build', 'codegen'].includes(command)) throw new Error(`unknown command "${command}": dev, build or codegen`);
   const { operations, manifestBytes } = await storefrontCodegen();
   process.stdout.write(
     `Wrote storefront/src/gql/ and ${path.relative(PROJECT_ROOT, MANIFEST_FILE)} (${operations} operations, ${manifestBytes} bytes)\n`,
   );
   if (command === 'build') vite('build');
   else if (command === 'dev') vite('serve');
-  else if (command !== 'codegen') throw new Error(`unknown command "${command}": dev, build or codegen`);
 }
 
 if (require.main === module) {
