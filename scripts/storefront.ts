@@ -36,7 +36,14 @@ export async function storefrontCodegen(): Promise<{ operations: number; manifes
       {
         schema: path.relative(PROJECT_ROOT, API_SCHEMA_FILE),
         documents: DOCUMENTS,
-        generates: { 'storefront/src/gql/': { preset: 'client', config: { useTypeImports: true, enumsAsTypes: true } } },
+        // Fragments unmasked: an operation's result type holds its fragments' fields (AuthFields).
+        generates: {
+          'storefront/src/gql/': {
+            preset: 'client',
+            presetConfig: { fragmentMasking: false },
+            config: { useTypeImports: true, enumsAsTypes: true },
+          },
+        },
         silent: true,
       },
       true,

@@ -48,10 +48,10 @@ function Auth() {
     try {
       if (mode === 'signUp') {
         const { data } = await signUp({ variables: { input: form } });
-        if (data) session.set({ token: data.signUp.token, refreshToken: data.signUp.refreshToken, user: data.signUp.user });
+        if (data) session.set(data.signUp);
       } else {
         const { data } = await signIn({ variables: { email: form.email, password: form.password } });
-        if (data) session.set({ token: data.signIn.token, refreshToken: data.signIn.refreshToken, user: data.signIn.user });
+        if (data) session.set(data.signIn);
       }
     } catch (failure) {
       setError((failure as Error).message);

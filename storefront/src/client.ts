@@ -40,7 +40,7 @@ export function createClient(): ApolloClient {
       client.mutate({ mutation: REFRESH, variables: { token: current.refreshToken } }).then(
         ({ data }) => {
           if (!data) throw new Error('refresh failed');
-          session.set({ token: data.refreshToken.token, refreshToken: data.refreshToken.refreshToken, user: data.refreshToken.user });
+          session.set(data.refreshToken);
         },
         (failure: unknown) => {
           session.set(undefined); // The refresh token was refused: sign in again.

@@ -2,6 +2,18 @@ import { graphql } from './gql';
 
 /** Every operation the storefront sends: typed by GraphQL Code Generator, registered in its trusted documents manifest. */
 
+/** What signing up, in and refreshing give back: a session (session.ts). */
+export const AUTH_FIELDS = graphql(`
+  fragment AuthFields on AuthPayload {
+    token
+    refreshToken
+    user {
+      id
+      name
+    }
+  }
+`);
+
 export const CATALOGUE = graphql(`
   query Catalogue($first: Int!, $after: String, $search: String) {
     products(first: $first, after: $after, search: $search) {
@@ -63,12 +75,7 @@ export const MY_ORDERS = graphql(`
 export const SIGN_UP = graphql(`
   mutation SignUp($input: SignUpInput!) {
     signUp(input: $input) {
-      token
-      refreshToken
-      user {
-        id
-        name
-      }
+      ...AuthFields
     }
   }
 `);
@@ -76,12 +83,7 @@ export const SIGN_UP = graphql(`
 export const SIGN_IN = graphql(`
   mutation SignIn($email: String!, $password: String!) {
     signIn(email: $email, password: $password) {
-      token
-      refreshToken
-      user {
-        id
-        name
-      }
+      ...AuthFields
     }
   }
 `);
@@ -89,12 +91,7 @@ export const SIGN_IN = graphql(`
 export const REFRESH = graphql(`
   mutation Refresh($token: String!) {
     refreshToken(token: $token) {
-      token
-      refreshToken
-      user {
-        id
-        name
-      }
+      ...AuthFields
     }
   }
 `);
